@@ -79,6 +79,11 @@ TEST_CASE("rendered prompts tokenize to the golden ids with exactly one <bos>, f
   const Json golden = gemma4::test::read_json(*path);
   for (const auto& conv : golden["conversations"]) {
     if (!conv.contains("rendered")) continue;
+    if (!conv.contains("ids")) {  // G2 matrix cells store text only
+      const auto ids = tok.encode(conv["rendered"].get<std::string>());
+      CHECK(std::count(ids.begin(), ids.end(), 2) == 1);
+      continue;
+    }
     const auto ids = tok.encode(conv["rendered"].get<std::string>());
     CHECK_MESSAGE(ids == conv["ids"].get<std::vector<gemma4::TokenId>>(), conv["name"].get<std::string>());
     REQUIRE(!ids.empty());
