@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "gemma4/tokenizer_hf_json.h"
+#include "gemma4/tokenizer_load.h"
 #ifdef GEMMA4_HAVE_SENTENCEPIECE
 #include "gemma4/tokenizer_sentencepiece.h"
 #endif
@@ -199,6 +200,28 @@ TEST_CASE("BPE merges apply lowest rank first, leftmost on ties; unknown charact
   CHECK(tok.encode("aaa") == std::vector<TokenId>{7, 1});        // leftmost pair first
   CHECK(tok.encode("xyab") == std::vector<TokenId>{0, 4});       // x y fused into one <unk>
   CHECK(tok.encode("") == std::vector<TokenId>{});
+}
+
+TEST_CASE("load_tokenizer picks tokenizer.json, else tokenizer.model, else fails clearly") {
+  const auto dir = std::filesystem::temp_directory_path() / "gemma4_load_tokenizer_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  CHECK_THROWS_AS(gemma4::load_tokenizer(dir), gemma4::TokenizerError);
+  auto model_path = gemma4::test::golden("tokenizer/small/tokenizer.model");
+  auto json_path = gemma4::test::golden("tokenizer/small/tokenizer.json");
+  if (model_path && json_path) {
+    std::filesystem::copy_file(*model_path, dir / "tokenizer.model");
+#ifdef GEMMA4_HAVE_SENTENCEPIECE
+    CHECK(gemma4::load_tokenizer(dir)->encode("Hello world") == HfJsonTokenizer::from_file(*json_path).encode("Hello world"));
+#else
+    CHECK_THROWS_AS(gemma4::load_tokenizer(dir), gemma4::TokenizerError);
+#endif
+    std::filesystem::copy_file(*json_path, dir / "tokenizer.json");
+    const auto tok = gemma4::load_tokenizer(dir);
+    CHECK(dynamic_cast<const HfJsonTokenizer*>(tok.get()) != nullptr);
+    CHECK(tok->vocab_size() == 512);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 #ifdef GEMMA4_HAVE_SENTENCEPIECE
