@@ -26,7 +26,9 @@
 // ".") or tool-call markup is left in the content. Never a crash, whatever the input.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -307,5 +309,163 @@ inline ParsedOutput parse_model_output(std::string_view output, std::string_view
     set_error(ParsedOutput::Status::kMalformed, "tool-call markup that does not form a call was left in the content");
   return result;
 }
+
+// Streaming: feed the decoded text as it is generated, get what can be shown so far.
+//   * reasoning and content arrive as deltas; a delimiter split across feeds (even inside "<|\"|>"
+//     or "<|tool_call>") is held back until it is resolved, so no fragment of markup leaks;
+//   * leading and trailing whitespace of a region is held back (the reference strips regions);
+//   * a tool call is delivered whole, when its <tool_call|> arrives.
+// Concatenating the deltas gives the same text whatever the feed boundaries are. result() is the
+// non-streaming parse of everything fed (parse_model_output), the reference for the final message;
+// where the model writes several content regions the reference keeps only the last one, while the
+// deltas carry all of them.
+class StreamingOutputParser {
+ public:
+  struct Delta {
+    std::string content, reasoning;
+    std::vector<ParsedToolCall> tool_calls;
+    bool empty() const { return content.empty() && reasoning.empty() && tool_calls.empty(); }
+  };
+
+  explicit StreamingOutputParser(std::string_view prompt = {}) : prompt_(prompt) {
+    namespace d = output_parser_detail;
+    std::size_t tail = std::string_view::npos;
+    for (std::string_view anchor : d::kAnchors)
+      for (std::size_t at = prompt.find(anchor); at != std::string_view::npos; at = prompt.find(anchor, at + 1))
+        if (tail == std::string_view::npos || at + anchor.size() > tail) tail = at + anchor.size();
+    buffer_.assign(tail == std::string_view::npos ? prompt : prompt.substr(tail));
+    Delta ignored;  // what the prompt itself wrote is not news
+    process(ignored, /*at_end=*/false);
+  }
+
+  Delta feed(std::string_view text) {
+    if (finished_) throw std::logic_error("StreamingOutputParser: feed() after finish()");
+    output_.append(text);
+    buffer_.append(text);
+    Delta delta;
+    process(delta, false);
+    return delta;
+  }
+
+  Delta finish() {
+    if (finished_) throw std::logic_error("StreamingOutputParser: finish() called twice");
+    finished_ = true;
+    Delta delta;
+    process(delta, true);
+    return delta;
+  }
+
+  ParsedOutput result() const { return parse_model_output(output_, prompt_); }
+
+ private:
+  enum class Region { kContent, kThought, kToolCall };
+
+  // Start of the earliest suffix of buffer_[from:] that is a proper prefix of `delim`.
+  std::size_t partial_start(std::string_view delim, std::size_t from) const {
+    const std::size_t n = buffer_.size();
+    for (std::size_t i = std::max(from, n >= delim.size() ? n - delim.size() + 1 : 0); i < n; ++i)
+      if (delim.compare(0, n - i, std::string_view(buffer_).substr(i)) == 0) return i;
+    return n;
+  }
+
+  void process(Delta& delta, bool at_end) {
+    namespace d = output_parser_detail;
+    while (true) {
+      const std::size_t n = buffer_.size();
+      if (region_ != Region::kContent) {
+        const std::string_view close = region_ == Region::kThought ? d::kThoughtClose : d::kCallClose;
+        const std::size_t at = buffer_.find(close, pos_);
+        if (at != std::string::npos) {
+          accumulate(delta, pos_, at);
+          pos_ = at + close.size();
+          close_region(delta, false);
+          continue;
+        }
+        const std::size_t hold = at_end ? n : partial_start(close, pos_);
+        accumulate(delta, pos_, hold);
+        pos_ = hold;
+        if (at_end) close_region(delta, true);
+        return;
+      }
+      // Content region: earliest complete delimiter that cannot still change, else hold.
+      std::size_t best = std::string::npos, best_end = 0, hold = n;
+      int best_kind = -1;
+      auto consider = [&](std::size_t at, std::size_t end, int kind) {
+        if (best == std::string::npos || at < best ||
+            (at == best && (end - at > best_end - best || (end - at == best_end - best && kind < best_kind)))) {
+          best = at;
+          best_end = end;
+          best_kind = kind;
+        }
+      };
+      if (auto at = buffer_.find(d::kThoughtOpen, pos_); at != std::string::npos) consider(at, at + d::kThoughtOpen.size(), 0);
+      for (std::size_t at = buffer_.find(d::kCallOpen, pos_); at != std::string::npos; at = buffer_.find(d::kCallOpen, at + 1)) {
+        std::size_t end = at + d::kCallOpen.size();
+        while (end < n && d::is_word_byte(static_cast<unsigned char>(buffer_[end]))) ++end;
+        if (end == n && !at_end) {  // the name may still grow (or be about to start)
+          hold = std::min(hold, at);
+          break;
+        }
+        if (end > at + d::kCallOpen.size()) {
+          consider(at, end, 1);
+          break;
+        }
+      }
+      for (std::string_view c : d::kContentCloses)
+        if (auto at = buffer_.find(c, pos_); at != std::string::npos) consider(at, at + c.size(), 2);
+      if (!at_end) {
+        for (std::string_view delim : {d::kThoughtOpen, d::kCallOpen, d::kContentCloses[0], d::kContentCloses[1],
+                                       d::kContentCloses[2]})
+          hold = std::min(hold, partial_start(delim, pos_));
+      }
+      if (best != std::string::npos && best < hold) {
+        accumulate(delta, pos_, best);
+        close_region(delta, false);
+        if (best_kind == 0) {
+          region_ = Region::kThought;
+        } else if (best_kind == 1) {
+          region_ = Region::kToolCall;
+          call_name_.assign(buffer_, best + d::kCallOpen.size(), best_end - best - d::kCallOpen.size());
+        }
+        pos_ = best_end;
+        continue;
+      }
+      accumulate(delta, pos_, hold);
+      pos_ = hold;
+      if (at_end) close_region(delta, true);
+      return;
+    }
+  }
+
+  void accumulate(Delta& delta, std::size_t from, std::size_t to) {
+    if (to <= from) return;
+    body_.append(buffer_, from, to - from);
+    if (region_ == Region::kToolCall) return;
+    // Show the region's text without its leading and (for now) trailing whitespace.
+    const std::string stripped = output_parser_detail::strip(body_);
+    if (stripped.size() > emitted_) {
+      (region_ == Region::kThought ? delta.reasoning : delta.content).append(stripped, emitted_, std::string::npos);
+      emitted_ = stripped.size();
+    }
+  }
+
+  void close_region(Delta& delta, bool at_end) {
+    if (region_ == Region::kToolCall) {
+      ParsedToolCall call{call_name_, nullptr};
+      std::string error;
+      // Complete calls, and (like the reference) an unclosed one whose arguments already parse.
+      if (output_parser_detail::parse_arguments(body_, call.arguments, error)) delta.tool_calls.push_back(std::move(call));
+      (void)at_end;
+    }
+    region_ = Region::kContent;
+    body_.clear();
+    emitted_ = 0;
+  }
+
+  std::string prompt_, output_, buffer_, body_, call_name_;
+  std::size_t pos_ = 0, emitted_ = 0;
+  Region region_ = Region::kContent;
+  bool finished_ = false;
+};
 
 }  // namespace gemma4

@@ -122,4 +122,77 @@ TEST_CASE("any prefix of an output, and random bytes, parse without crashing") {
   }
 }
 
+TEST_CASE("streaming: deltas do not depend on where the text is cut, and never leak markup fragments") {
+  auto path = gemma4::test::golden("chat_template/response_parsing.json");
+  if (!path) return;
+  const Json golden = gemma4::test::read_json(*path);
+  struct Streamed {
+    std::string content, reasoning;
+    std::vector<Json> calls;
+  };
+  auto run = [](const std::string& prompt, const std::vector<std::string_view>& pieces) {
+    gemma4::StreamingOutputParser parser(prompt);
+    Streamed s;
+    auto take = [&](const gemma4::StreamingOutputParser::Delta& d) {
+      s.content += d.content;
+      s.reasoning += d.reasoning;
+      for (const auto& c : d.tool_calls) s.calls.push_back({{"name", c.name}, {"arguments", c.arguments}});
+    };
+    for (auto p : pieces) take(parser.feed(p));
+    take(parser.finish());
+    return std::make_pair(s, parser.result());
+  };
+  auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  int splits = 0;
+  for (const auto& c : golden["cases"]) {
+    const std::string name = c["name"], prompt = c["prompt"], out = c["output"];
+    const auto [whole, result] = run(prompt, {out});
+    const ParsedOutput reference = parse_model_output(out, prompt);
+    CHECK_MESSAGE(same_json(result.to_message(), reference.to_message()), name);
+    // The last region of each kind is what the reference keeps; deltas carry every region.
+    const bool prompt_has_anchor = prompt.find("<|turn>model\n") != std::string::npos ||
+                                   prompt.find("<tool_response|>") != std::string::npos;
+    if (prompt_has_anchor) {
+      CHECK_MESSAGE(ends_with(whole.content, reference.content), name << ": " << whole.content);
+    } else {  // the reference parses the whole prompt; the stream only shows what the model wrote
+      CHECK_MESSAGE(ends_with(reference.content, whole.content), name << ": " << whole.content);
+    }
+    CHECK_MESSAGE(ends_with(whole.reasoning, reference.reasoning), name << ": " << whole.reasoning);
+    for (const auto& call : reference.tool_calls) {
+      const Json want = {{"name", call.name}, {"arguments", call.arguments}};
+      CHECK_MESSAGE(std::find(whole.calls.begin(), whole.calls.end(), want) != whole.calls.end(), name);
+    }
+    for (std::size_t cut = 0; cut <= out.size(); ++cut) {  // every byte boundary, two pieces
+      const auto [two, r2] = run(prompt, {std::string_view(out).substr(0, cut), std::string_view(out).substr(cut)});
+      ++splits;
+      if (two.content != whole.content || two.reasoning != whole.reasoning || two.calls != whole.calls) {
+        FAIL_CHECK(name << " cut at " << cut << ": " << Json(two.content).dump() << " vs " << Json(whole.content).dump());
+        break;
+      }
+    }
+    std::vector<std::string_view> bytes;  // one byte at a time
+    for (std::size_t i = 0; i < out.size(); ++i) bytes.push_back(std::string_view(out).substr(i, 1));
+    const auto [bytewise, r3] = run(prompt, bytes);
+    CHECK_MESSAGE(bytewise.content == whole.content, name);
+    CHECK_MESSAGE(bytewise.reasoning == whole.reasoning, name);
+    CHECK_MESSAGE(bytewise.calls == whole.calls, name);
+  }
+  MESSAGE("streaming parser: " << golden["cases"].size() << " outputs, " << splits << " split points");
+  // No delimiter fragment reaches the visible text of a well-formed stream.
+  gemma4::StreamingOutputParser p("<|turn>model\n");
+  std::string shown;
+  const std::string out = "<|channel>thought\nhmm<channel|>Hi <|tool_call>call:f{a:<|\"|>x<|\"|>}<tool_call|><|tool_response>";
+  for (char ch : out) {
+    const auto d = p.feed(std::string(1, ch));
+    shown += d.content + d.reasoning;
+    CHECK(shown.find("<|") == std::string::npos);
+    CHECK(shown.find("<c") == std::string::npos);
+  }
+  const auto last = p.finish();
+  CHECK(shown + last.content == "hmmHi");
+  CHECK_THROWS_AS(p.feed("x"), std::logic_error);
+}
+
 }  // TEST_SUITE
