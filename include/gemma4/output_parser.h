@@ -27,6 +27,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -49,6 +50,9 @@ struct ParsedOutput {
   std::string content;    // the answer ("" when absent)
   std::string reasoning;  // the thought channel ("" when absent)
   std::vector<ParsedToolCall> tool_calls;
+  // Repair mode only: one note per tool call that needed repairing to parse (never set in the
+  // strict, reference mode). A repaired output is kComplete but should be reported as such.
+  std::vector<std::string> repairs;
 
   bool ok() const { return status == Status::kComplete; }
 
@@ -66,6 +70,14 @@ struct ParsedOutput {
     }
     return m;
   }
+};
+
+struct ParseOptions {
+  // Strict (false) is the reference behaviour. Repair (true) additionally accepts the near-misses
+  // models are known to write (runtime-bugs.md C02): names with "-" or ".", whitespace around
+  // keys, 'single' or "double" quoted strings, Python None/True/False. Each repaired call is
+  // listed in ParsedOutput::repairs.
+  bool repair = false;
 };
 
 namespace output_parser_detail {
@@ -174,11 +186,152 @@ inline bool parse_arguments(std::string_view body, nlohmann::ordered_json& out, 
   return true;
 }
 
+
+// The repair-mode reader: a recursive-descent parser of the Gemma value syntax that also takes
+// 'single' and "double" quoted strings, whitespace between tokens, bare keys of any characters but
+// structure, and Python's None/True/False.
+class LenientReader {
+ public:
+  explicit LenientReader(std::string_view s) : s_(s) {}
+
+  bool read(nlohmann::ordered_json& out, std::string& error) {
+    if (!value(out, 0)) {
+      error = "unreadable even in repair mode at byte " + std::to_string(i_) + ": " + error_;
+      return false;
+    }
+    skip_space();
+    if (i_ != s_.size()) {
+      error = "unexpected text after the arguments at byte " + std::to_string(i_);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  void skip_space() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool fail(const char* what) {
+    error_ = what;
+    return false;
+  }
+  bool starts(std::string_view t) const { return s_.substr(i_, t.size()) == t; }
+
+  bool string(std::string& out) {
+    if (starts(kStringDelimiter)) {
+      const std::size_t end = s_.find(kStringDelimiter, i_ + kStringDelimiter.size());
+      if (end == std::string_view::npos) return fail("unterminated <|\"|> string");
+      out.assign(s_.substr(i_ + kStringDelimiter.size(), end - i_ - kStringDelimiter.size()));
+      i_ = end + kStringDelimiter.size();
+      return true;
+    }
+    const char q = s_[i_];
+    std::size_t j = i_ + 1;
+    out.clear();
+    for (; j < s_.size() && s_[j] != q; ++j) {
+      if (s_[j] == '\\' && j + 1 < s_.size()) {
+        const char e = s_[++j];
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      } else {
+        out += s_[j];
+      }
+    }
+    if (j >= s_.size()) return fail("unterminated quoted string");
+    i_ = j + 1;
+    return true;
+  }
+
+  bool value(nlohmann::ordered_json& out, int depth) {
+    if (depth > 64) return fail("nesting too deep");
+    skip_space();
+    if (i_ >= s_.size()) return fail("missing value");
+    const char c = s_[i_];
+    if (c == '{') {
+      ++i_;
+      out = nlohmann::ordered_json::object();
+      skip_space();
+      if (i_ < s_.size() && s_[i_] == '}') { ++i_; return true; }
+      while (true) {
+        skip_space();
+        std::string key;
+        if (i_ < s_.size() && (starts(kStringDelimiter) || s_[i_] == '\'' || s_[i_] == '"')) {
+          if (!string(key)) return false;
+        } else {
+          const std::size_t b = i_;
+          while (i_ < s_.size() && s_[i_] != ':' && s_[i_] != '{' && s_[i_] != '}' && s_[i_] != ',' &&
+                 s_[i_] != '[' && s_[i_] != ']')
+            ++i_;
+          key = strip(s_.substr(b, i_ - b));
+          if (key.empty()) return fail("missing key");
+        }
+        skip_space();
+        if (i_ >= s_.size() || s_[i_] != ':') return fail("expected ':' after a key");
+        ++i_;
+        nlohmann::ordered_json v;
+        if (!value(v, depth + 1)) return false;
+        out[key] = std::move(v);
+        skip_space();
+        if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
+        if (i_ < s_.size() && s_[i_] == '}') { ++i_; return true; }
+        return fail("expected ',' or '}'");
+      }
+    }
+    if (c == '[') {
+      ++i_;
+      out = nlohmann::ordered_json::array();
+      skip_space();
+      if (i_ < s_.size() && s_[i_] == ']') { ++i_; return true; }
+      while (true) {
+        nlohmann::ordered_json v;
+        if (!value(v, depth + 1)) return false;
+        out.push_back(std::move(v));
+        skip_space();
+        if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
+        if (i_ < s_.size() && s_[i_] == ']') { ++i_; return true; }
+        return fail("expected ',' or ']'");
+      }
+    }
+    if (starts(kStringDelimiter) || c == '\'' || c == '"') {
+      std::string str;
+      if (!string(str)) return false;
+      out = std::move(str);
+      return true;
+    }
+    for (auto [word, v] : {std::pair<std::string_view, nlohmann::ordered_json>{"true", true}, {"True", true},
+                           {"false", false}, {"False", false}, {"null", nullptr}, {"None", nullptr}}) {
+      if (starts(word)) {
+        i_ += word.size();
+        out = v;
+        return true;
+      }
+    }
+    // A number: the longest JSON-number-shaped run.
+    std::size_t j = i_;
+    while (j < s_.size() && (std::isdigit(static_cast<unsigned char>(s_[j])) || s_[j] == '-' || s_[j] == '+' ||
+                             s_[j] == '.' || s_[j] == 'e' || s_[j] == 'E'))
+      ++j;
+    if (j > i_) {
+      auto parsed = nlohmann::ordered_json::parse(s_.substr(i_, j - i_), nullptr, false);
+      if (!parsed.is_discarded() && parsed.is_number()) {
+        out = std::move(parsed);
+        i_ = j;
+        return true;
+      }
+    }
+    return fail("unrecognised value (unquoted text?)");
+  }
+
+  std::string_view s_;
+  std::size_t i_ = 0;
+  std::string error_;
+};
+
 }  // namespace output_parser_detail
 
 // `output`: the generated text, decoded with special tokens kept. `prompt`: the rendered prompt the
 // model continued (its tail after the last model-turn anchor is parsed too).
-inline ParsedOutput parse_model_output(std::string_view output, std::string_view prompt = {}) {
+inline ParsedOutput parse_model_output(std::string_view output, std::string_view prompt = {},
+                                       const ParseOptions& options = {}) {
   namespace d = output_parser_detail;
   ParsedOutput result;
 
@@ -208,6 +361,25 @@ inline ParsedOutput parse_model_output(std::string_view output, std::string_view
     }
   };
 
+  // Repair mode: a name cut at "-" or "." by the reference's call:(\w+) continues up to "{";
+  // the arguments are read by the lenient reader. On success `error` holds the strict error.
+  auto repair_call = [&](ParsedToolCall& call, std::string_view args, std::string& error) {
+    const std::size_t brace = args.find('{');
+    if (brace != 0 && brace != std::string_view::npos) {
+      const std::string_view rest = args.substr(0, brace);
+      if (rest.find_first_not_of("-._0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string_view::npos)
+        return false;
+      call.name += std::string(rest);
+      args.remove_prefix(brace);
+    }
+    std::string lenient_error;
+    if (!d::LenientReader(args).read(call.arguments, lenient_error)) {
+      error += "; " + lenient_error;
+      return false;
+    }
+    return true;
+  };
+
   auto close_region = [&](bool at_end) {
     if (opened) {
       switch (region) {
@@ -227,10 +399,13 @@ inline ParsedOutput parse_model_output(std::string_view output, std::string_view
             // Like the reference, keep a call whose arguments happen to be complete JSON.
             set_error(ParsedOutput::Status::kTruncated, "output ended inside tool call '" + call_name + "'");
             if (d::parse_arguments(body, call.arguments, error)) result.tool_calls.push_back(std::move(call));
-          } else if (!d::parse_arguments(body, call.arguments, error)) {
-            set_error(ParsedOutput::Status::kMalformed, "tool call '" + call_name + "': " + error);
-          } else {
+          } else if (d::parse_arguments(body, call.arguments, error)) {
             result.tool_calls.push_back(std::move(call));
+          } else if (options.repair && repair_call(call, body, error)) {
+            result.repairs.push_back("tool call '" + call.name + "' repaired: " + error);
+            result.tool_calls.push_back(std::move(call));
+          } else {
+            set_error(ParsedOutput::Status::kMalformed, "tool call '" + call_name + "': " + error);
           }
           break;
         }

@@ -83,6 +83,43 @@ TEST_CASE("statuses: complete, truncated, malformed") {
   CHECK(r.tool_calls[0].arguments == Json::parse(R"({"y": 2})"));
 }
 
+TEST_CASE("repair mode accepts known near-misses and reports each one; strict mode rejects them") {
+  const gemma4::ParseOptions repair{.repair = true};
+  struct Case {
+    const char* output;
+    const char* name;
+    const char* arguments;
+  };
+  for (const Case& c : {
+           Case{"<|tool_call>call:my-tool{x:1}<tool_call|>", "my-tool", R"({"x": 1})"},
+           Case{"<|tool_call>call:ns.get_v2{x:1}<tool_call|>", "ns.get_v2", R"({"x": 1})"},
+           Case{"<|tool_call>call:a{x:'single', y: \"double\"}<tool_call|>", "a", R"({"x": "single", "y": "double"})"},
+           Case{"<|tool_call>call:a{ x : None , t:True, f:False }<tool_call|>", "a", R"({"x": null, "t": true, "f": false})"},
+           Case{"<|tool_call>call:a{x:[1, { y:<|\"|>z<|\"|>}]}<tool_call|>", "a", R"({"x": [1, {"y": "z"}]})"},
+       }) {
+    const auto strict = parse_model_output(c.output);
+    CHECK_MESSAGE(strict.status == Status::kMalformed, std::string(c.output));
+    CHECK(strict.repairs.empty());
+    const auto r = parse_model_output(c.output, {}, repair);
+    CHECK_MESSAGE(r.status == Status::kComplete, std::string(c.output) << ": " << r.error);
+    REQUIRE(r.tool_calls.size() == 1);
+    CHECK(r.tool_calls[0].name == c.name);
+    CHECK(r.tool_calls[0].arguments == Json::parse(c.arguments));
+    CHECK(r.repairs.size() == 1);
+  }
+  // Still errors, even in repair mode: the parenthesis form, BEGIN_ARG blocks, raw text values.
+  for (const char* bad : {"<|tool_call>call:a(x: \"v\")<tool_call|>", "<|tool_call>call:a:BEGIN_ARG:x\n1\nEND_ARG<tool_call|>",
+                          "<|tool_call>call:a{x:raw text}<tool_call|>", "<|tool_call>call:a{x:1}junk<tool_call|>"}) {
+    const auto r = parse_model_output(bad, {}, repair);
+    CHECK_MESSAGE(r.status == Status::kMalformed, std::string(bad));
+    CHECK(r.tool_calls.empty());
+  }
+  // Well-formed calls are not "repaired".
+  const auto good = parse_model_output("<|tool_call>call:a{x:1}<tool_call|>", {}, repair);
+  CHECK(good.repairs.empty());
+  CHECK(good.ok());
+}
+
 TEST_CASE("argument values keep their JSON types") {
   const auto r = parse_model_output(
       "<|tool_call>call:f{s:<|\"|>1<|\"|>,i:1,f:1.5,b:false,n:null,a:[<|\"|>x<|\"|>,2],o:{k:{}}}<tool_call|>");
@@ -117,8 +154,10 @@ TEST_CASE("any prefix of an output, and random bytes, parse without crashing") {
     const int n = static_cast<int>(rng() % 80);
     for (int i = 0; i < n; ++i) s += alphabet[rng() % alphabet.size()];
     if (trial % 3 == 0) s = "<|tool_call>call:f{" + s;
-    const auto r = parse_model_output(s);
-    if (r.status != Status::kComplete) CHECK(!r.error.empty());
+    for (bool repair : {false, true}) {
+      const auto r = parse_model_output(s, {}, gemma4::ParseOptions{.repair = repair});
+      if (r.status != Status::kComplete) CHECK(!r.error.empty());
+    }
   }
 }
 
