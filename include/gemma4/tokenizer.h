@@ -145,4 +145,45 @@ inline std::string decode_gemma_pieces(std::span<const std::string_view> pieces)
   return out;
 }
 
+// Decoding while generating: push ids one at a time, get the text they complete. A run of
+// byte-fallback pieces ("<0xE6><0x9D><0xB1>" = "東") is held until the run ends, because HF decodes
+// a run as a whole (valid UTF-8, or one U+FFFD per byte); every other id is emitted at once.
+// The concatenated output always equals tokenizer.decode(all ids).
+class StreamingDecoder {
+ public:
+  explicit StreamingDecoder(const Tokenizer& tokenizer, bool skip_special_tokens = false)
+      : tokenizer_(tokenizer), skip_special_(skip_special_tokens) {}
+
+  std::string push(TokenId id) {
+    bool is_byte = false;
+    if (id >= 0 && static_cast<std::size_t>(id) < tokenizer_.vocab_size()) {
+      try {
+        is_byte = detail::byte_piece_value(tokenizer_.id_to_piece(id)).has_value();
+      } catch (const std::out_of_range&) {
+        // an id without a piece decodes to nothing, like in decode()
+      }
+    }
+    if (is_byte) {
+      pending_.push_back(id);
+      return {};
+    }
+    pending_.push_back(id);
+    return flush();
+  }
+
+  // End of generation: whatever is still held.
+  std::string finish() { return flush(); }
+
+ private:
+  std::string flush() {
+    std::string text = tokenizer_.decode(pending_, skip_special_);
+    pending_.clear();
+    return text;
+  }
+
+  const Tokenizer& tokenizer_;
+  bool skip_special_;
+  std::vector<TokenId> pending_;
+};
+
 }  // namespace gemma4

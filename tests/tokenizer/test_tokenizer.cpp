@@ -128,6 +128,37 @@ TEST_CASE("real Gemma 3 tokenizer.json (262k) matches HF tokenizers and loads fa
   }
 }
 
+TEST_CASE("streaming decoding equals decode() of all ids, id by id") {
+  std::vector<std::pair<std::string, std::string>> sets = {{"tokenizer/small/tokenizer.json", "tokenizer/small.json"}};
+  for (const auto& [tok_rel, golden_rel] : sets) {
+    auto json_path = gemma4::test::golden(tok_rel);
+    auto golden_path = gemma4::test::golden(golden_rel);
+    if (!json_path || !golden_path) return;
+    const auto tok = HfJsonTokenizer::from_file(*json_path);
+    const auto golden = gemma4::test::read_json(*golden_path);
+    std::vector<std::vector<TokenId>> sequences;
+    for (const auto& e : golden["encode"]) sequences.push_back(e["ids"].get<std::vector<TokenId>>());
+    for (const auto& d : golden["decode"]) sequences.push_back(d["ids"].get<std::vector<TokenId>>());
+    for (const auto& ids : sequences) {
+      for (bool skip : {false, true}) {
+        gemma4::StreamingDecoder stream(tok, skip);
+        std::string text;
+        for (TokenId id : ids) text += stream.push(id);
+        text += stream.finish();
+        CHECK(text == tok.decode(ids, skip));
+      }
+    }
+    // A multi-byte character arrives whole, when its byte run ends.
+    gemma4::StreamingDecoder stream(tok);
+    const TokenId e6 = tok.required_id("<0xE6>"), x9d = tok.required_id("<0x9D>"), xb1 = tok.required_id("<0xB1>");
+    CHECK(stream.push(e6).empty());
+    CHECK(stream.push(x9d).empty());
+    CHECK(stream.push(xb1).empty());
+    CHECK(stream.push(tok.required_id("<turn|>")) == "\xE6\x9D\xB1<turn|>");
+    CHECK(stream.finish().empty());
+  }
+}
+
 TEST_CASE("encoding is stable under concatenation at added-token boundaries") {
   auto json_path = gemma4::test::golden("tokenizer/small/tokenizer.json");
   if (!json_path) return;
