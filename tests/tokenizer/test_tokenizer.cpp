@@ -216,6 +216,8 @@ TEST_CASE("malformed tokenizer.json files give errors naming the field") {
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
                    "added_tokens": [{"id": 1, "content": "x", "lstrip": true}]})", "added_tokens[0].lstrip");
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "unk_token": "<unk>"}})", "model.unk_token");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}})", "model.vocab");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})", "model.vocab");
   // A missing file names the path.
   CHECK_THROWS_AS(HfJsonTokenizer::from_file("/nonexistent/tokenizer.json"), gemma4::TokenizerError);
 }
