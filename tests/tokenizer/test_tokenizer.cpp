@@ -121,6 +121,14 @@ TEST_CASE("real Gemma 3 tokenizer.json (262k) matches HF tokenizers and loads fa
   MESSAGE("Gemma 3 tokenizer.json: " << p.checked - p.failed << "/" << p.checked << " golden checks match");
   CHECK(p.failed == 0);
 
+  // Streaming decoding of every golden sequence equals decode().
+  for (const auto& e : golden["encode"]) {
+    const auto ids = e["ids"].get<std::vector<TokenId>>();
+    gemma4::StreamingDecoder stream(tok);
+    std::string text;
+    for (TokenId id : ids) text += stream.push(id);
+    CHECK(text + stream.finish() == tok.decode(ids));
+  }
   // Decoding round-trips on text that is not in the golden corpus.
   for (const std::string& s : std::vector<std::string>{"Grüße, 世界! 🙂\n\n\tx  y", "<start_of_turn>model\nok<end_of_turn>",
                                                      std::string(1000, ' ')}) {
