@@ -5,8 +5,12 @@
 //     failure; each test has a per-test alarm of `timeout_seconds` (official default 6);
 //   * the whole run has the official global timeout, (timeout + 1) * number_of_tests + 5 seconds;
 //   * per-test entries are the official codes: true (pass), false or -2 (wrong answer),
-//     -3 (time limit), -4 (runtime error, also "Error during testing" as a single entry),
-//     -1 for every test when the run produced no result (killed, crashed, global timeout);
+//     -3 (time limit), -4 (runtime error, also "Error during testing" as a single entry);
+//   * a run that produced no result (killed, crashed, global timeout, SystemExit in functional
+//     code) is the single entry [-2] with error_code -5: check_correctness means to return -1
+//     for every test, but it then indexes the empty metadata list, raises IndexError, and
+//     evaluate_generations_by_problem keeps its initial [-2] ("TestRunnerError"). We reproduce
+//     what the official pipeline actually outputs (recorded in tests/lcb/data);
 //   * a sample passes iff every entry is > 0 (so, as officially, a problem with no tests passes).
 //
 // On top of the official codes we name the cause (`Status`): the sandbox can stop a program for
@@ -184,10 +188,11 @@ inline SampleResult grade(const std::string& code, const std::vector<TestCase>& 
     return result;
   }
 
-  // No result: officially every test is -1. Name the cause.
-  result.results.assign(tests.size(), -1);
-  result.passed = tests.empty();
-  result.metadata = {{"error_code", -1}, {"error_message", "no result (process killed or crashed)"}};
+  // No result: officially [-2] with a TestRunnerError (see the top of this file). Name the cause.
+  result.results = {-2};
+  result.passed = false;
+  result.metadata = {{"error_code", -5}, {"error_message", "TestRunnerError"},
+                     {"error", "no result from the grading process"}};
   if (outcome.wall_timeout) {
     result.status = Status::time_limit;
     result.detail = "global timeout after " + std::to_string(wall) + " s";

@@ -16,8 +16,8 @@
 //   {"results": [true|false|int...], "metadata": {...}}          -- run_test returned
 //   {"results": null, "crash": "SystemExit(0)"}                  -- run_test raised (official: no result)
 //   {"results": null, "limit": "captured_output"}                -- printed more than the limit
-// A missing verdict means the process died (signal, rlimit kill): the official runner then marks
-// every test -1, and so do we (see grade.h).
+// A missing verdict means the process died (signal, rlimit kill); grade.h turns both that and
+// "results": null into the official pipeline's output for a run without result.
 #pragma once
 
 #include <string_view>

@@ -59,7 +59,7 @@ TEST_CASE("the sandbox mode is reported and a normal program passes") {
   CHECK(r.passed);
   CHECK(r.status == Status::passed);
   const char* forced = std::getenv("GEMMA4_LCB_SANDBOX");
-  MESSAGE("GEMMA4_LCB_SANDBOX=" << (forced ? forced : "(unset: auto)"));
+  MESSAGE("GEMMA4_LCB_SANDBOX=" << std::string(forced ? forced : "(unset: auto)"));
 }
 
 TEST_CASE("an infinite loop is a time limit, at the per-test alarm") {
@@ -75,7 +75,7 @@ TEST_CASE("a loop that ignores the alarm is killed at the wall limit") {
   SampleResult r = run_stdin("while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass\n");
   CHECK_FALSE(r.passed);
   CHECK(r.status == Status::time_limit);
-  CHECK(r.results == std::vector<nlohmann::json>{-1});  // officially: no result, every test -1
+  CHECK(r.results == std::vector<nlohmann::json>{-2});  // officially: no result -> [-2], TestRunnerError
   CHECK(r.wall_seconds < 12);
 }
 
@@ -208,13 +208,14 @@ TEST_CASE("the environment is cleared") {
   ::unsetenv("GEMMA4_SECRET_API_KEY");
 }
 
-TEST_CASE("a segmentation fault is a runtime error with every test -1") {
+TEST_CASE("a segmentation fault is a runtime error without result") {
   SampleResult r = grade("import ctypes\nctypes.string_at(0)\n",
                          {TestCase{"", "x", TestType::stdin_stdout}, TestCase{"", "y", TestType::stdin_stdout}},
                          std::nullopt, short_limits());
   MESSAGE("status: " << std::string(status_name(r.status)) << "  " << r.detail);
   CHECK(r.status == Status::runtime_error);
-  CHECK(r.results == std::vector<nlohmann::json>{-1, -1});
+  CHECK(r.results == std::vector<nlohmann::json>{-2});
+  CHECK(r.metadata["error_code"] == -5);
 }
 
 }  // TEST_SUITE
