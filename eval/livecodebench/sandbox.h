@@ -276,7 +276,8 @@ inline std::vector<std::string> bubblewrap_argv(SandboxMode mode, const std::str
     add({"--ro-bind", prefix, prefix});
   }
   add({"--proc", "/proc", "--dev", "/dev",
-       "--size", std::to_string(limits.tmpfs_bytes), "--tmpfs", "/tmp",
+       // World-writable and sticky: in bwrap-root mode the driver drops to uid 65534 later.
+       "--perms", "1777", "--size", std::to_string(limits.tmpfs_bytes), "--tmpfs", "/tmp",
        "--ro-bind", run_folder, "/sandbox", "--chdir", "/tmp", "--clearenv",
        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
        "--setenv", "LANG", "C.UTF-8", "--setenv", "OMP_NUM_THREADS", "1",

@@ -22,7 +22,7 @@ namespace {
 ExecutionConfig short_limits() {
   ExecutionConfig c;
   c.timeout_seconds = 2;
-  c.wall_seconds_override = 8;
+  c.wall_seconds_override = 5;
   c.memory_bytes = 512ull << 20;
   c.max_processes = 16;
   c.captured_output_bytes = 1u << 20;
