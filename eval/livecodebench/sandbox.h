@@ -411,7 +411,11 @@ inline SandboxOutcome run_with_mode(SandboxMode mode, const SandboxRequest& requ
   };
   char buffer[65536];
   while (true) {
-    if (!exited && ::waitpid(pid, &status, WNOHANG) == pid) {
+    // WNOWAIT: notice the exit but leave the zombie, so its pid (and process group id) cannot be
+    // reused before the stragglers of the group are killed below.
+    siginfo_t info{};
+    if (!exited && ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
       exited = true;
       drain_until = Clock::now() + std::chrono::milliseconds(500);
     }
@@ -454,11 +458,9 @@ inline SandboxOutcome run_with_mode(SandboxMode mode, const SandboxRequest& requ
       }
     }
   }
-  if (!exited) {
-    kill_all();
-    ::waitpid(pid, &status, 0);
-  }
-  if (mode == SandboxMode::rlimits) ::kill(-pid, SIGKILL);  // stragglers of the process group
+  if (!exited) kill_all();
+  ::kill(-pid, SIGKILL);  // stragglers of the process group (the rlimits mode has no pid namespace)
+  ::waitpid(pid, &status, 0);
   if (pidfd >= 0) ::close(pidfd);
   outcome.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (WIFEXITED(status)) {

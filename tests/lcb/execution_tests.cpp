@@ -128,3 +128,39 @@ TEST_CASE("score_line: without tests it only extracts; bad lines name the field"
 }
 
 }  // TEST_SUITE
+
+#ifdef GEMMA4_LCB_HAVE_THINKING
+TEST_CASE("score_line removes the thought channel before extraction" * doctest::test_suite("lcb.execution")) {
+  nlohmann::json tests = nlohmann::json::array({{{"input", ""}, {"output", "1"}, {"testtype", "stdin"}}});
+  nlohmann::json out = score_line({{"id", 1},
+                                   {"response", "<|channel>thought\n```python\nprint(2)\n```<channel|>```python\nprint(1)\n```"},
+                                   {"tests", tests}});
+  CHECK(out["extracted"] == "print(1)");
+  CHECK(out["correct"] == true);
+  nlohmann::json cut = score_line({{"id", 2}, {"response", "<|channel>thought\n```python\nprint(2)\n```"}});
+  CHECK(cut["extracted"].is_null());
+  CHECK(cut["truncated"] == true);
+}
+#endif
+
+#if __has_include("livecodebench/benchmark.h") && __has_include("gemma4_eval/benchmark.h")
+#include "livecodebench/benchmark.h"
+TEST_CASE("the harness adapter prompts and grades the sample release" * doctest::test_suite("lcb.execution")) {
+  Options options;
+  options.data_dir = LCB_DATASET_DIR "/sample/converted";
+  LiveCodeBench bench(options);
+  REQUIRE(bench.items().size() == 5);
+  const auto& item = bench.items()[0];
+  CHECK(item.id == "gx001_a");
+  CHECK(item.category == "easy");
+  auto prompt = bench.prompt(item, 0);
+  REQUIRE(prompt.messages.size() == 2);
+  CHECK(prompt.messages[1].content == question_prompt(bench.problem(item)));
+  auto good = bench.score(item, prompt, "```python\nn = int(input())\nprint(sum(map(int, input().split())))\n```");
+  CHECK(good.correct);
+  CHECK(good.detail["status"] == "passed");
+  auto none = bench.score(item, prompt, "no code");
+  CHECK_FALSE(none.correct);
+  CHECK(none.extracted.is_null());
+}
+#endif
