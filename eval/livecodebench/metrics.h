@@ -56,4 +56,24 @@ inline nlohmann::json pass_at_k_summary(const std::vector<ProblemTally>& problem
   return summary;
 }
 
+// pass@k from the harness's sample records ({"item", "category", "score" | "correct", "status"}),
+// one tally per item; records with status "error" (the backend failed, nothing was generated)
+// are left out, as the harness's own metrics do.
+inline nlohmann::json pass_at_k_from_records(const std::vector<nlohmann::json>& records,
+                                             const std::vector<int>& ks = {1, 5, 10}) {
+  std::map<std::string, ProblemTally> tallies;
+  for (const auto& r : records) {
+    if (r.value("status", "") == "error" || !r.contains("item")) continue;
+    auto& t = tallies[r["item"].get<std::string>()];
+    t.difficulty = r.value("category", "");
+    ++t.samples;
+    bool passed = r.contains("correct") && r["correct"].is_boolean() ? r["correct"].get<bool>()
+                                                                    : r.value("score", 0.0) > 0;
+    t.passed += passed ? 1 : 0;
+  }
+  std::vector<ProblemTally> list;
+  for (auto& [id, t] : tallies) list.push_back(t);
+  return pass_at_k_summary(list, ks);
+}
+
 }  // namespace gemma4::eval::livecodebench

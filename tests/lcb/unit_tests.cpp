@@ -156,6 +156,17 @@ TEST_CASE("pass@k is the unbiased estimator") {
   CHECK_FALSE(summary.contains("pass@5"));  // fewer than 5 samples: not reported, as officially
   CHECK(summary["by_difficulty"]["easy"]["problems"] == 2);
   CHECK(summary["by_difficulty"]["hard"]["pass@1"].get<double>() == 0.0);
+  // From harness records: item a 2/2, item b 1/2 (an error record is not a sample).
+  std::vector<nlohmann::json> records = {
+      {{"item", "a"}, {"category", "easy"}, {"correct", true}, {"status", "ok"}},
+      {{"item", "a"}, {"category", "easy"}, {"correct", true}, {"status", "ok"}},
+      {{"item", "b"}, {"category", "hard"}, {"correct", false}, {"status", "unparsed"}},
+      {{"item", "b"}, {"category", "hard"}, {"correct", true}, {"status", "ok"}},
+      {{"item", "b"}, {"category", "hard"}, {"status", "error"}}};
+  auto from_records = pass_at_k_from_records(records, {1, 2});
+  CHECK(from_records["pass@1"].get<double>() == doctest::Approx(0.75));
+  CHECK(from_records["pass@2"].get<double>() == doctest::Approx(1.0));
+  CHECK(from_records["by_difficulty"]["hard"]["pass@1"].get<double>() == doctest::Approx(0.5));
 }
 
 }  // TEST_SUITE
