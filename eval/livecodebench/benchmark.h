@@ -21,7 +21,7 @@
 namespace gemma4::eval::livecodebench {
 
 struct Options {
-  std::string data_dir = "datasets/livecodebench/data/converted";  // tools/fetch_datasets output
+  std::string data_dir = "datasets/livecodebench/data";  // tools/fetch_datasets.d/livecodebench.sh output
   Selection selection;                                              // default: version tag v6
   PromptStyle style = PromptStyle::generic_chat;
   ExecutionConfig execution;                                        // official 6 s per test

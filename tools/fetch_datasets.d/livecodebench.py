@@ -8,9 +8,11 @@ load), a cap on the decompressed size, and a check that the result is a JSON lis
 output rows are the official rows with private_test_cases replaced by that plain JSON string.
 
   livecodebench.py download DEST [--revision REV] [--files test6.jsonl ...]
-      fetch the raw release files into DEST/raw (HTTPS from huggingface.co), write sha256s
+      fetch the raw release files into DEST/raw (HTTPS from huggingface.co), with
+      DEST/raw/SOURCE.json (requested and resolved revision, URL and sha256 of each file)
   livecodebench.py convert RAW_DIR OUT_DIR
-      decode every *.jsonl of RAW_DIR into OUT_DIR, with a manifest of checksums
+      decode every *.jsonl of RAW_DIR into OUT_DIR, with OUT_DIR/SOURCE.json (row counts and
+      sha256 of every raw and converted file)
   livecodebench.py --self-test SAMPLE_DIR
       convert SAMPLE_DIR/raw into a temporary folder and compare with SAMPLE_DIR/converted
 """
@@ -95,7 +97,7 @@ def convert(raw_dir, out_dir):
     raw_dir, out_dir = pathlib.Path(raw_dir), pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest = {"dataset": DATASET, "files": {}}
-    source_manifest = raw_dir / "manifest.json"
+    source_manifest = raw_dir / "SOURCE.json"
     if source_manifest.exists():
         manifest["source"] = json.loads(source_manifest.read_text())
     for source in sorted(raw_dir.glob("*.jsonl")):
@@ -103,7 +105,7 @@ def convert(raw_dir, out_dir):
         manifest["files"][source.name] = {"rows": rows, "raw_sha256": sha256(source),
                                           "converted_sha256": sha256(out_dir / source.name)}
         print(f"livecodebench: {source.name}: {rows} problems", file=sys.stderr)
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (out_dir / "SOURCE.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
 def download(dest, revision, files):
@@ -120,7 +122,7 @@ def download(dest, revision, files):
         part.replace(raw / name)
         manifest["files"][name] = {"url": url, "sha256": sha256(raw / name)}
         print(f"livecodebench: fetched {name}", file=sys.stderr)
-    (raw / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    (raw / "SOURCE.json").write_text(json.dumps(manifest, indent=1) + "\n")
 
 
 def self_test(sample_dir):
