@@ -15,6 +15,8 @@
 #include "livecodebench/prompt.h"
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +87,20 @@ class LiveCodeBench : public gemma4::eval::Benchmark {
   std::vector<Problem> problems_;
   std::vector<EvalItem> items_;
 };
+
+// For `gemma4-eval run --benchmark livecodebench` (eval/cli/main.cpp's make_benchmark()):
+//   return gemma4::eval::livecodebench::make_benchmark(data, "v6", std::nullopt, std::nullopt);
+inline std::unique_ptr<gemma4::eval::Benchmark> make_benchmark(const std::string& data_dir,
+                                                               const std::string& version_tag = "v6",
+                                                               std::optional<std::string> start_date = std::nullopt,
+                                                               std::optional<std::string> end_date = std::nullopt,
+                                                               PromptStyle style = PromptStyle::generic_chat) {
+  Options options;
+  if (!data_dir.empty()) options.data_dir = data_dir;
+  options.selection = {version_tag, std::move(start_date), std::move(end_date)};
+  options.style = style;
+  return std::make_unique<LiveCodeBench>(std::move(options));
+}
 
 }  // namespace gemma4::eval::livecodebench
 

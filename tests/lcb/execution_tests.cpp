@@ -162,5 +162,8 @@ TEST_CASE("the harness adapter prompts and grades the sample release" * doctest:
   auto none = bench.score(item, prompt, "no code");
   CHECK_FALSE(none.correct);
   CHECK(none.extracted.is_null());
+  auto windowed = make_benchmark(LCB_DATASET_DIR "/sample/converted", "v6", std::string("2025-02-01"), std::nullopt);
+  CHECK(windowed->items().size() == 4);
+  CHECK(windowed->settings()["start_date"] == "2025-02-01");
 }
 #endif
