@@ -30,6 +30,15 @@ from decimal import Decimal
 from types import ModuleType
 from unittest.mock import mock_open, patch
 
+# Modules the official grading process has imported before reliability_guard() runs (testing_util
+# and compute_code_generation_metrics import them at the top). A candidate importing them later
+# gets the cached module; importing numpy for the first time after the guard would fail.
+import concurrent.futures, datetime, enum, multiprocessing  # noqa: E401,F401
+try:
+    import numpy  # noqa: F401
+except ImportError:
+    pass
+
 # compute_code_generation_metrics.py sets this at import time, so the official worker inherits it.
 sys.set_int_max_str_digits(50000)
 

@@ -4,7 +4,9 @@
 //
 //   bubblewrap  --unshare-{user,pid,net,ipc,uts,cgroup}   new namespaces: no network at all
 //               --ro-bind /usr  (+ /bin, /lib symlinks)    the system, read-only; nothing else of
-//                                                          the host (no /home, /work, /root, /etc)
+//                                                          the host (no /home, /work, /root; of
+//                                                          /etc only ld.so.cache, localtime and
+//                                                          the alternatives symlinks)
 //               --ro-bind RUN_FOLDER /sandbox              the program and its tests, read-only
 //               --tmpfs /tmp (size-limited) --chdir /tmp   the only writable place
 //               --clearenv                                 no API keys or paths leak in
@@ -268,8 +270,10 @@ inline std::vector<std::string> bubblewrap_argv(SandboxMode mode, const std::str
       add({"--ro-bind", host, host});
     }
   }
+  // Debian resolves some libraries (libblas for numpy) through /etc/alternatives symlinks.
   add({"--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-       "--ro-bind-try", "/etc/localtime", "/etc/localtime"});
+       "--ro-bind-try", "/etc/localtime", "/etc/localtime",
+       "--ro-bind-try", "/etc/alternatives", "/etc/alternatives"});
   const std::string& interpreter = command.front();
   if (interpreter.rfind("/usr/", 0) != 0) {
     auto prefix = std::filesystem::path(interpreter).parent_path().parent_path().string();

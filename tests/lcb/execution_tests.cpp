@@ -35,6 +35,10 @@ TEST_CASE("grading matches the official pipeline on recorded cases") {
   const nlohmann::json data = read_json(LCB_TEST_DATA "/execution_cases.json");
   const auto& cases = data["cases"];
   REQUIRE(cases.size() >= 100);
+  // A few cases import numpy (python3-numpy, installed by tools/install_deps.sh).
+  const bool have_numpy =
+      grade("import numpy\nprint(1)", {TestCase{"", "1", TestType::stdin_stdout}}, std::nullopt).passed;
+  if (!have_numpy) MESSAGE("numpy is not importable by the sandboxed python3: skipping the cases that need it");
   auto run_case = [&cases](std::size_t i) {
     const auto& c = cases[i];
     ExecutionConfig config;
@@ -45,15 +49,18 @@ TEST_CASE("grading matches the official pipeline on recorded cases") {
   };
   // Two cases at a time: each is one sandboxed interpreter, mostly waiting on process start-up.
   std::vector<SampleResult> results(cases.size());
+  auto skipped = [&](std::size_t i) { return !have_numpy && cases[i].value("needs", "") == "numpy"; };
   for (std::size_t i = 0; i < cases.size(); i += 2) {
     std::future<SampleResult> other;
-    if (i + 1 < cases.size()) other = std::async(std::launch::async, run_case, i + 1);
-    results[i] = run_case(i);
+    if (i + 1 < cases.size() && !skipped(i + 1)) other = std::async(std::launch::async, run_case, i + 1);
+    if (!skipped(i)) results[i] = run_case(i);
     if (other.valid()) results[i + 1] = other.get();
   }
   MESSAGE("sandbox mode: " << std::string(sandbox_mode_name(results[0].sandbox_mode)));
-  int agree = 0;
+  int agree = 0, compared = 0;
   for (std::size_t i = 0; i < cases.size(); ++i) {
+    if (skipped(i)) continue;
+    ++compared;
     const auto& c = cases[i];
     std::vector<nlohmann::json> official(c["official_results"].begin(), c["official_results"].end());
     INFO("case " << i << ": " << c["name"].get<std::string>() << "  ours: " << nlohmann::json(results[i].results).dump()
@@ -64,7 +71,7 @@ TEST_CASE("grading matches the official pipeline on recorded cases") {
     if (c["official_error_code"] == -5) CHECK(results[i].metadata["error_code"] == -5);
     agree += results[i].results == official;
   }
-  MESSAGE(agree << " / " << cases.size() << " cases agree with the official grader");
+  MESSAGE(agree << " / " << compared << " cases agree with the official grader (" << cases.size() << " recorded)");
 }
 
 TEST_CASE("statuses name the failure") {
