@@ -282,7 +282,11 @@ inline std::vector<std::string> bubblewrap_argv(SandboxMode mode, const std::str
   add({"--proc", "/proc", "--dev", "/dev",
        // World-writable and sticky: in bwrap-root mode the driver drops to uid 65534 later.
        "--perms", "1777", "--size", std::to_string(limits.tmpfs_bytes), "--tmpfs", "/tmp",
-       "--ro-bind", run_folder, "/sandbox", "--chdir", "/tmp", "--clearenv",
+       "--ro-bind", run_folder, "/sandbox",
+       // bubblewrap's own root and /dev are tmpfs writable by the sandbox user, and tmpfs pages
+       // escape RLIMIT_AS: make both read-only so the size-limited /tmp is the only writable place.
+       "--remount-ro", "/dev", "--remount-ro", "/",
+       "--chdir", "/tmp", "--clearenv",
        "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp",
        "--setenv", "LANG", "C.UTF-8", "--setenv", "OMP_NUM_THREADS", "1",
        "--setenv", "OPENBLAS_NUM_THREADS", "1", "--"});

@@ -171,8 +171,13 @@ TEST_CASE("no writes outside the sandbox's own /tmp") {
       "print(attempt('" + host_file.string() + "'))\n"
       "print(attempt('/usr/gemma4-escape'))\n"
       "print(attempt('/sandbox/driver.py'))\n"
+      "print(attempt('/gemma4-escape'))\n"        // bubblewrap's root tmpfs
+      "print(attempt('/etc/gemma4-escape'))\n"
+      "print(attempt('/dev/gemma4-escape'))\n"
+      "print(attempt('/dev/shm/gemma4-escape'))\n"
+      "print(attempt('/dev/null'))\n"             // a device, not a file: still writable
       "print(attempt('/tmp/scratch'))\n";
-  SampleResult r = run_stdin(code, "wrote\nrefused\nrefused\nwrote\n");
+  SampleResult r = run_stdin(code, "wrote\nrefused\nrefused\nrefused\nrefused\nrefused\nrefused\nwrote\nwrote\n");
   if (r.sandbox_mode == SandboxMode::rlimits) {
     MESSAGE("rlimits mode has no filesystem isolation: host /tmp is writable");
   } else {
@@ -181,6 +186,26 @@ TEST_CASE("no writes outside the sandbox's own /tmp") {
     CHECK_FALSE(std::filesystem::exists(host_file));  // the program's /tmp was its own
   }
   std::filesystem::remove(host_file);
+}
+
+TEST_CASE("filling the writable /tmp stops at its size") {
+  // 4 MiB of /tmp in short_limits(); tmpfs pages are not charged to RLIMIT_AS, so the size cap
+  // is what protects the host's memory.
+  if (sandbox_mode() == SandboxMode::rlimits) {
+    MESSAGE("rlimits mode: the working folder is on the host filesystem (RLIMIT_FSIZE per file only); not run");
+    return;
+  }
+  SampleResult r = run_stdin(
+      "n = 0\n"
+      "try:\n"
+      "    for i in range(1000):\n"
+      "        with io.FileIO('/tmp/f%d' % i, 'w') as f:\n"
+      "            f.write(b'z' * (1 << 20))\n"
+      "        n += 1\n"
+      "except OSError as e:\n"
+      "    print('full' if n < 8 else 'not full')\n",
+      "full\n");
+  CHECK(r.passed);
 }
 
 TEST_CASE("the harness's files are not visible") {
