@@ -48,6 +48,8 @@ struct ExecutionConfig {
   std::string python;                               // empty: system_python()
   // Overrides the official global timeout (seconds) when > 0; tests use it to stay short.
   double wall_seconds_override = 0;
+  // The seccomp rule against new processes (see sandbox.h). Off only to test RLIMIT_NPROC.
+  bool allow_processes = false;
 };
 
 enum class Status {
@@ -152,6 +154,7 @@ inline SampleResult grade(const std::string& code, const std::vector<TestCase>& 
   request.limits.stdout_bytes = config.raw_output_bytes;
   request.limits.tmpfs_bytes = config.tmpfs_bytes;
   request.limits.file_bytes = config.tmpfs_bytes;
+  request.limits.allow_processes = config.allow_processes;
 
   SandboxOutcome outcome = run_sandboxed(request);
   SampleResult result;

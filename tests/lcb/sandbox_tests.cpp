@@ -79,24 +79,37 @@ TEST_CASE("a loop that ignores the alarm is killed at the wall limit") {
   CHECK(r.wall_seconds < 12);
 }
 
-TEST_CASE("a fork bomb hits the process limit and leaves nothing behind") {
-  // os.fork is disabled by the official guard; posix.fork is the real one. The first child
-  // becomes `sleep 61.2345`, a process that would outlive the run if the sandbox leaked one.
-  std::string code =
-      "import posix\n"
-      "if posix.fork() == 0:\n"
-      "    posix.execv('/usr/bin/sleep', ['sleep', '61.2345'])\n"
-      "while True:\n"
-      "    posix.fork()\n";
+// os.fork is disabled by the official guard; posix.fork and libc's fork() are the real ones. The
+// first child becomes `sleep 61.2345`, a process that would outlive the run if the sandbox leaked.
+const char* kForkBomb =
+    "import posix\n"
+    "if posix.fork() == 0:\n"
+    "    posix.execv('/usr/bin/sleep', ['sleep', '61.2345'])\n"
+    "while True:\n"
+    "    posix.fork()\n";
+
+TEST_CASE("a fork bomb is refused by the kernel (seccomp); threads still work") {
+  SampleResult r = run_stdin(kForkBomb);
+  CHECK_FALSE(r.passed);
+  CHECK(r.status == Status::runtime_error);
+  CHECK(r.metadata.value("error", "").find("PermissionError") != std::string::npos);
+  CHECK(processes_mentioning("61.2345") == 0);
+  CHECK(run_stdin("import ctypes\nprint('ok' if ctypes.CDLL(None).fork() == -1 else 'forked')\n").passed);
+  CHECK(run_stdin("import threading\nout = []\nt = threading.Thread(target=lambda: out.append('ok'))\n"
+                  "t.start()\nt.join()\nprint(out[0])\n").passed);
+}
+
+TEST_CASE("with processes allowed, a fork bomb hits RLIMIT_NPROC and leaves nothing behind") {
+  ExecutionConfig config = short_limits();
+  config.allow_processes = true;
   auto before = std::chrono::steady_clock::now();
-  SampleResult r = run_stdin(code);
+  SampleResult r = run_stdin(kForkBomb, "ok\n", config);
   CHECK_FALSE(r.passed);
   CHECK((r.status == Status::runtime_error || r.status == Status::time_limit));
   CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(15));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(processes_mentioning("61.2345") == 0);
-  // The harness can still start programs.
-  CHECK(run_stdin("print('ok')").passed);
+  CHECK(run_stdin("print('ok')").passed);  // the harness can still start programs
 }
 
 TEST_CASE("a memory bomb is a memory limit") {
