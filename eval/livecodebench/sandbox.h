@@ -429,7 +429,7 @@ inline SandboxMode sandbox_mode() {
     }
     std::fprintf(stderr,
                  "livecodebench: WARNING: no working bubblewrap sandbox here; candidate programs run "
-                 "in the weaker 'rlimits' mode (rlimits, uid 65534, new network namespace when "
+                 "in the weaker 'rlimits' mode (rlimits, seccomp, uid 65534, new network namespace when "
                  "possible, but no filesystem isolation). Install bubblewrap (tools/install_deps.sh).\n");
     mode = SandboxMode::rlimits;
   });
