@@ -6,6 +6,7 @@ packages=(
   libhwy-dev libeigen3-dev nlohmann-json3-dev libcli11-dev doctest-dev
   libsentencepiece-dev libcpp-httplib-dev libstb-dev libsndfile1-dev
   bubblewrap python3 curl
+  python3-numpy  # LiveCodeBench: candidate programs may import numpy, as in the official grader's environment
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Fetch and convert LiveCodeBench code_generation_lite (needs internet and python3):
+#   tools/fetch_datasets.d/livecodebench.sh [DEST]      default DEST: datasets/livecodebench/data
+#   LCB_REVISION=<commit> pins the Hugging Face revision (default: main, resolved and recorded).
+# DEST/raw/ holds the official files untouched; DEST/test*.jsonl are the converted files the C++
+# harness reads (`gemma4-eval run --benchmark livecodebench --data DEST`); SOURCE.json in both
+# records revisions and sha256s. See datasets/livecodebench/README.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+dest=${1:-$here/../../datasets/livecodebench/data}
+python3 "$here/livecodebench.py" download "$dest" --revision "${LCB_REVISION:-main}"
+python3 "$here/livecodebench.py" convert "$dest/raw" "$dest"
