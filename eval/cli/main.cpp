@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   std::string benchmark, data, endpoint = "http://127.0.0.1:8080/v1", model = "gemma-4", out_dir, api_key_env = "OPENAI_API_KEY";
   std::string prompt_style = "api", setting = "standard10", image_order = "before";
   int shots = 5, limit = 0, samples = 1, concurrency = 4, max_tokens = 32768, max_retries = 6;
-  double temperature = 1.0, top_p = 0.95, timeout = 1800;
+  double temperature = 1.0, top_p = 0.95, timeout = 1800, retry_backoff = 1.0;
   int top_k = 64;
   std::uint64_t seed = 0;
   std::string thinking = "on";
@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
   run->add_option("--top-k", top_k, "0: do not send")->capture_default_str();
   run->add_option("--timeout", timeout, "seconds per request")->capture_default_str();
   run->add_option("--retries", max_retries, "retries per request (exponential backoff)")->capture_default_str();
+  run->add_option("--retry-backoff", retry_backoff, "first backoff in seconds (doubles per retry, max 60)")->capture_default_str();
   run->add_option("--shots", shots, "mmlu_pro: 5 (official CoT) or 0")->capture_default_str();
   run->add_option("--prompt-style", prompt_style, "mmlu_pro: api (evaluate_from_api.py) | local (evaluate_from_local.py)")->capture_default_str();
   run->add_option("--setting", setting, "mmmu_pro: standard10 | vision")->capture_default_str();
@@ -187,6 +188,7 @@ int main(int argc, char** argv) {
     bo.api_key_env = api_key_env;
     bo.timeout_s = timeout;
     bo.max_retries = max_retries;
+    bo.backoff_initial_s = retry_backoff;
     ge::OpenAIBackend backend(bo);
     ge::GenerationSettings gen;
     gen.temperature = temperature;

@@ -7,12 +7,16 @@ Unicode 14.0.0):
   * whitespace (`\\s`, str.split(), str.strip()): str.isspace()
   * decimal digits (`\\d`, int()): str.isdecimal()
   * simple lowercase mapping (str.lower()) where it maps one code point to one code point
+  * the third-party `regex` module's `\w` and `\d` (MathArena's parser uses `regex`, whose
+    Unicode tables are newer and whose word definition differs from `re`'s)
 
-Run with the Python whose semantics you want to match:
+Run with the Python (and `regex` package) whose semantics you want to match:
     python3 tools/eval/gen_unicode_tables.py > eval/include/gemma4_eval/unicode_tables.h
 """
 import sys
 import unicodedata
+
+import regex
 
 
 def ranges(pred):
@@ -83,8 +87,12 @@ print("// Python re `\\w` (str patterns): str.isalnum() or '_'.")
 emit("kWord", ranges(lambda ch: ch.isalnum() or ch == "_"))
 print("// Python str.isspace(), which is also re `\\s` for str patterns.")
 emit("kSpace", ranges(str.isspace))
-print("// Python str.isdecimal() (Unicode Nd): re/regex `\\d` and the digits int() accepts.")
+print("// Python str.isdecimal() (Unicode Nd): re `\\d` and the digits int() accepts.")
 emit("kDecimal", ranges(str.isdecimal))
+print(f"// The `regex` package's `\\w` (regex {regex.__version__}).")
+emit("kRegexWord", ranges(lambda ch: regex.match(r"\w", ch) is not None))
+print(f"// The `regex` package's `\\d` (regex {regex.__version__}).")
+emit("kRegexDigit", ranges(lambda ch: regex.match(r"\d", ch) is not None))
 print("// Python str.lower(), one-to-one mappings only (U+0130 lowercases to two code points and is")
 print("// handled by the caller).")
 print("inline constexpr LowercaseRun kLower[] = {")

@@ -490,27 +490,28 @@ inline Extraction extract(std::string_view response, bool strict_parsing = false
     }
   }
   if (strict_parsing) return {std::nullopt, "none"};
-  // extract_last_integer: the last `\b\d+\b`, i.e. the last maximal run of decimal digits with a
-  // non-word character (or the text's edge) on both sides.
+  // extract_last_integer: regex.finditer(r"\b\d+\b") with the `regex` module's \w and \d; the
+  // last match is the last maximal digit run with a `regex` boundary on both sides.
   std::optional<std::size_t> best_begin;
   std::size_t best_end = 0;
   for (std::size_t i = 0; i < text.size();) {
     const auto cp = py::decode_at(text, i);
-    if (!py::is_decimal(cp.value)) {
+    if (!py::is_regex_digit(cp.value)) {
       i = cp.end;
       continue;
     }
     std::size_t j = cp.end;
-    while (j < text.size() && py::is_decimal(py::decode_at(text, j).value)) j = py::decode_at(text, j).end;
-    if (py::word_boundary(text, i) && py::word_boundary(text, j)) {
+    while (j < text.size() && py::is_regex_digit(py::decode_at(text, j).value)) j = py::decode_at(text, j).end;
+    if (py::word_boundary(text, i, py::is_regex_word) && py::word_boundary(text, j, py::is_regex_word)) {
       best_begin = i;
       best_end = j;
     }
     i = j;
   }
   if (best_begin) {
+    // int() knows only the digits of Python's own Unicode version; failing, the official code
+    // returns None.
     if (auto v = python_int(std::string_view(text).substr(*best_begin, best_end - *best_begin))) return {Value(*v), "last_integer"};
-    return {Value(Expression{text.substr(*best_begin, best_end - *best_begin)}), "last_integer"};
   }
   return {std::nullopt, "none"};
 }

@@ -101,10 +101,14 @@ inline int decimal_value(std::uint32_t cp) {
   return -1;
 }
 
-// Is there a `\b` (word boundary) at byte offset `pos`?
-inline bool word_boundary(std::string_view s, std::size_t pos) {
-  const bool before = pos > 0 && is_word(decode_before(s, pos).value);
-  const bool after = pos < s.size() && is_word(decode_at(s, pos).value);
+// The third-party `regex` module (MathArena) has its own Unicode tables for `\w` and `\d`.
+inline bool is_regex_word(std::uint32_t cp) { return in_ranges(unicode_tables::kRegexWord, cp); }
+inline bool is_regex_digit(std::uint32_t cp) { return in_ranges(unicode_tables::kRegexDigit, cp); }
+
+// Is there a `\b` (word boundary) at byte offset `pos`? `word` says what `\w` is.
+inline bool word_boundary(std::string_view s, std::size_t pos, bool (*word)(std::uint32_t) = is_word) {
+  const bool before = pos > 0 && word(decode_before(s, pos).value);
+  const bool after = pos < s.size() && word(decode_at(s, pos).value);
   return before != after;
 }
 

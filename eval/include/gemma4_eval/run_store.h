@@ -55,14 +55,15 @@ class RunStore {
         ends_with_newline = !in.eof();
         if (line.empty()) continue;
         nlohmann::json rec;
+        SampleKey key;
         try {
           rec = nlohmann::json::parse(line);
-          key_of(rec);
+          key = key_of(rec);
         } catch (const std::exception&) {
           ++torn_lines_;
           continue;
         }
-        records_[key_of(rec)] = std::move(rec);
+        records_[key] = std::move(rec);
       }
     }
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -91,7 +92,8 @@ class RunStore {
     std::lock_guard lock(mutex_);
     write_all(line);
     ::fdatasync(fd_);
-    records_[key_of(rec)] = rec;
+    const SampleKey key = key_of(rec);
+    records_[key] = rec;
   }
 
   // The latest record of every key, in key order.
