@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   double temperature = 1.0, top_p = 0.95, timeout = 1800, retry_backoff = 1.0;
   int top_k = 64;
   std::uint64_t seed = 0;
-  std::string thinking = "on";
+  std::string thinking = "on", chat_template;
   bool no_last_chance = false, quiet = false;
   run->add_option("--benchmark", benchmark, "mmlu_pro | gpqa | aime | mmmu_pro")->required();
   run->add_option("--data", data, "dataset directory or file (default: datasets/<benchmark>/data...)");
@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
   run->add_option("--image-order", image_order, "mmmu_pro: before | after the text")->capture_default_str();
   run->add_flag("--no-last-chance", no_last_chance, "aime: do not re-prompt for a boxed answer");
   run->add_flag("--quiet", quiet, "no progress bar");
+  run->add_option("--chat-template", chat_template, "the server's chat-template revision, recorded and hashed");
 
   // ---- score ----
   auto* score = app.add_subcommand("score", "Re-score recorded responses with the official extraction");
@@ -204,6 +205,7 @@ int main(int argc, char** argv) {
     ro.concurrency = concurrency;
     ro.progress = !quiet;
     ro.model_label = model;
+    ro.chat_template = chat_template;
     const auto results = ge::run_benchmark(*bench, backend, gen, ro);
     const auto& m = results["metrics"];
     std::printf("%s: %.2f%% (95%% CI %.2f-%.2f) over %d items, %d samples; unparsed %d, truncated %d, errors %d\n",

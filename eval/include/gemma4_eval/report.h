@@ -114,6 +114,7 @@ inline std::string report_markdown(const std::vector<nlohmann::json>& results, c
     const auto& m = r.at("metrics");
     md += "\n## " + r.at("benchmark").get<std::string>() + "\n\n";
     md += "- backend: `" + r.value("backend", std::string()) + "`\n";
+    md += "- model: `" + r.value("model", std::string()) + "`, chat template: `" + r.value("chat_template", std::string("not recorded")) + "`\n";
     md += "- config hash: `" + r.value("config_hash", std::string()) + "`\n";
     md += "- settings: `" + r.value("settings", nlohmann::json::object()).dump() + "`\n";
     md += "- generation: `" + r.value("generation", nlohmann::json::object()).dump() + "`\n";

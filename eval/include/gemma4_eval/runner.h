@@ -25,7 +25,10 @@ struct RunOptions {
   int samples = 1;        // samples per item
   int concurrency = 4;
   bool progress = true;
-  std::string model_label = "model";
+  std::string model_label = "model";  // the model's name; part of the config hash
+  // The chat-template revision the server renders with (Gemma 4 has had three; they move scores,
+  // runtime-bugs.md §3). Free text, e.g. the HF commit; part of the config hash when given.
+  std::string chat_template;
 };
 
 // "[#####.....] 45/120  37.5%  1.2/s  ETA 01:02", redrawn at most a few times a second.
@@ -59,18 +62,23 @@ class Progress {
   std::mutex mutex_;
 };
 
-inline nlohmann::json run_config(const Benchmark& bench, const GenerationSettings& gen, const ChatBackend& backend) {
+// What makes samples comparable: benchmark settings, sampling, and the model. The endpoint URL
+// is recorded but not hashed, so a run can resume against a restarted server on another port.
+inline nlohmann::json run_config(const Benchmark& bench, const GenerationSettings& gen, const std::string& model,
+                                 const std::string& chat_template = "") {
   nlohmann::json g = {{"temperature", gen.temperature}, {"top_p", gen.top_p}, {"max_tokens", gen.max_tokens},
                       {"enable_thinking", gen.enable_thinking}, {"seed", gen.seed}};
   g["top_k"] = gen.top_k ? nlohmann::json(*gen.top_k) : nlohmann::json(nullptr);
-  return {{"benchmark", bench.name()}, {"settings", bench.settings()}, {"generation", g}, {"backend", backend.describe()}};
+  nlohmann::json c = {{"benchmark", bench.name()}, {"settings", bench.settings()}, {"generation", g}, {"model", model}};
+  if (!chat_template.empty()) c["chat_template"] = chat_template;
+  return c;
 }
 
 // Runs what is missing and writes the outputs; returns results.json's content.
 inline nlohmann::json run_benchmark(const Benchmark& bench, ChatBackend& backend, const GenerationSettings& gen,
                                     const RunOptions& opt) {
   std::filesystem::create_directories(opt.out_dir);
-  const nlohmann::json config = run_config(bench, gen, backend);
+  const nlohmann::json config = run_config(bench, gen, opt.model_label, opt.chat_template);
   const std::string hash = config_hash(config);
   RunStore store(opt.out_dir + "/samples.jsonl");
   if (store.torn_lines() > 0)
@@ -120,6 +128,7 @@ inline nlohmann::json run_benchmark(const Benchmark& bench, ChatBackend& backend
 
   nlohmann::json results = config;
   results["config_hash"] = hash;
+  results["backend"] = backend.describe();
   results["model"] = opt.model_label;
   results["samples_per_item"] = opt.samples;
   results["limit"] = opt.limit;
