@@ -542,14 +542,14 @@ std::size_t count_lines(const fs::path& p) {
 
 TEST_CASE("resume: a gemma4-eval run killed with SIGKILL loses and duplicates nothing") {
   ge::mmlu_pro::MmluPro bench({kExamples + "/mmlu_pro/examples", 5, ge::mmlu_pro::PromptStyle::api});
-  const int samples = 6;
+  const int samples = 10;
   std::map<std::string, std::string> gold_of;  // prompt -> gold
   for (const auto& item : bench.items()) {
     const auto p = bench.prompt(item, 0);
     gold_of[p.messages[0].content] = p.gold.get<std::string>();
   }
   ScriptedServer server([&](const json& body, int, httplib::Response& res) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    std::this_thread::sleep_for(std::chrono::milliseconds(80));
     res.set_content(completion("The answer is (" + gold_of.at(body["messages"][0]["content"]) + ")."), "application/json");
   });
   const fs::path dir = fresh_dir("resume");
@@ -562,12 +562,12 @@ TEST_CASE("resume: a gemma4-eval run killed with SIGKILL loses and duplicates no
 
   pid_t pid = spawn(args, log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_lines(dir / "samples.jsonl") < total / 3 && std::chrono::steady_clock::now() < deadline)
+  while (count_lines(dir / "samples.jsonl") < total / 4 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(pid, SIGKILL);
   CHECK(wait_exit(pid) == -SIGKILL);
   const std::size_t after_kill = count_lines(dir / "samples.jsonl");
-  CHECK(after_kill >= total / 3);
+  CHECK(after_kill >= total / 4);
   CHECK(after_kill < total);
   // Make the kill land mid-line as well: a torn record at the end of the file.
   { std::ofstream(dir / "samples.jsonl", std::ios::app) << R"({"benchmark":"mmlu_pro","item":"10)"; }

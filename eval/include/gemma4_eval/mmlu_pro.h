@@ -173,8 +173,8 @@ inline Extraction extract(std::string_view response, bool remove_bold = true) {
   return {std::nullopt, "none"};
 }
 
-inline AnswerScore score_answer(std::string_view answer, const std::string& gold) {
-  const Extraction e = extract(answer);
+inline AnswerScore score_answer(std::string_view answer, const std::string& gold, bool remove_bold = true) {
+  const Extraction e = extract(answer, remove_bold);
   AnswerScore s;
   s.detail["rule"] = e.rule;
   if (e.letter) {
@@ -226,7 +226,9 @@ class MmluPro : public Benchmark {
   nlohmann::json settings() const override {
     return {{"shots", opt_.shots},
             {"prompt_style", opt_.style == PromptStyle::api ? "api" : "local"},
-            {"extraction", "evaluate_from_api.py: remove '**'; L1 answer is (X); L2 Answer: X; L3 last letter"}};
+            {"extraction", opt_.style == PromptStyle::api
+                               ? "evaluate_from_api.py: remove '**'; L1 answer is (X); L2 Answer: X; L3 last letter"
+                               : "evaluate_from_local.py: L1 answer is (X); L2 Answer: X; L3 last letter"}};
   }
   SamplePrompt prompt(const EvalItem& item, int) const override {
     const Question& q = questions_.at(index_.at(item.id));
@@ -242,7 +244,8 @@ class MmluPro : public Benchmark {
     return p;
   }
   AnswerScore score(const EvalItem&, const SamplePrompt& p, const std::string& answer) const override {
-    return score_answer(answer, p.gold.get<std::string>());
+    // evaluate_from_local.py extracts from the raw text; only the API script removes "**".
+    return score_answer(answer, p.gold.get<std::string>(), opt_.style == PromptStyle::api);
   }
 
  private:
