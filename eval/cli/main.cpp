@@ -31,7 +31,8 @@ namespace {
 
 std::unique_ptr<ge::Benchmark> make_benchmark(const std::string& name, const std::string& data, int shots,
                                               const std::string& prompt_style, const std::string& setting,
-                                              bool images_first, bool last_chance, std::uint64_t seed) {
+                                              bool images_first, bool last_chance, std::uint64_t seed,
+                                              const std::string& gpqa_shuffle) {
   if (name == "mmlu_pro") {
     ge::mmlu_pro::Options o;
     o.data_dir = data.empty() ? "datasets/mmlu_pro/data" : data;
@@ -45,6 +46,11 @@ std::unique_ptr<ge::Benchmark> make_benchmark(const std::string& name, const std
     ge::gpqa::Options o;
     o.data_file = data.empty() ? "datasets/gpqa/data/gpqa_diamond.jsonl" : data;
     o.shuffle_seed = seed;
+    if (gpqa_shuffle == "simple-evals") o.shuffle = ge::gpqa::Shuffle::simple_evals;
+    else if (gpqa_shuffle == "per-item") o.shuffle = ge::gpqa::Shuffle::per_item;
+    else throw std::invalid_argument("--gpqa-shuffle must be simple-evals or per-item");
+    if (o.shuffle == ge::gpqa::Shuffle::simple_evals && seed > 0xffffffffull)
+      throw std::invalid_argument("--seed must fit in 32 bits for --gpqa-shuffle simple-evals");
     return std::make_unique<ge::gpqa::Gpqa>(o);
   }
   if (name == "aime") {
@@ -105,7 +111,7 @@ int main(int argc, char** argv) {
   // ---- run ----
   auto* run = app.add_subcommand("run", "Run a benchmark against an OpenAI-compatible endpoint (resumable)");
   std::string benchmark, data, endpoint = "http://127.0.0.1:8080/v1", model = "gemma-4", out_dir, api_key_env = "OPENAI_API_KEY";
-  std::string prompt_style = "api", setting = "standard10", image_order = "before";
+  std::string prompt_style = "api", setting = "standard10", image_order = "before", gpqa_shuffle = "simple-evals";
   int shots = 5, limit = 0, samples = 1, concurrency = 4, max_tokens = 32768, max_retries = 6;
   double temperature = 1.0, top_p = 0.95, timeout = 1800, retry_backoff = 1.0;
   int top_k = 64;
@@ -134,6 +140,7 @@ int main(int argc, char** argv) {
   run->add_option("--prompt-style", prompt_style, "mmlu_pro: api (evaluate_from_api.py) | local (evaluate_from_local.py)")->capture_default_str();
   run->add_option("--setting", setting, "mmmu_pro: standard10 | vision")->capture_default_str();
   run->add_option("--image-order", image_order, "mmmu_pro: before | after the text")->capture_default_str();
+  run->add_option("--gpqa-shuffle", gpqa_shuffle, "gpqa: simple-evals (its exact permutations) | per-item")->capture_default_str();
   run->add_flag("--no-last-chance", no_last_chance, "aime: do not re-prompt for a boxed answer");
   run->add_flag("--quiet", quiet, "no progress bar");
   run->add_option("--chat-template", chat_template, "the server's chat-template revision, recorded and hashed");
@@ -182,7 +189,8 @@ int main(int argc, char** argv) {
     if (thinking != "on" && thinking != "off") throw std::invalid_argument("--thinking must be on or off");
     if (image_order != "before" && image_order != "after") throw std::invalid_argument("--image-order must be before or after");
     if (samples < 1) throw std::invalid_argument("--samples must be >= 1");
-    auto bench = make_benchmark(benchmark, data, shots, prompt_style, setting, image_order == "before", !no_last_chance, seed);
+    auto bench = make_benchmark(benchmark, data, shots, prompt_style, setting, image_order == "before", !no_last_chance, seed,
+                                gpqa_shuffle);
     ge::OpenAIBackendOptions bo;
     bo.base_url = endpoint;
     bo.model = model;

@@ -171,6 +171,10 @@ TEST_CASE("loaders read the example files in the official schemas") {
   }
   CHECK(golds.size() >= 3);  // the correct answer moves around
 
+  ge::gpqa::Gpqa per_item({kExamples + "/gpqa/examples/gpqa_diamond.jsonl", 7, ge::gpqa::Shuffle::per_item});
+  CHECK(per_item.prompt(per_item.items()[1], 2).messages[0].content == per_item.prompt(per_item.items()[1], 2).messages[0].content);
+  CHECK(per_item.settings()["shuffle"] == "per-item");
+
   ge::aime::Aime aime({kExamples + "/aime/examples/aime_2026.jsonl", true});
   CHECK(aime.prompt(aime.items()[0], 0).messages[0].content ==
         "Put your final answer within \\boxed{}.\nThe answer is an integer between 0 and 999 inclusive.\n\n"
@@ -198,6 +202,30 @@ TEST_CASE("loaders read the example files in the official schemas") {
   REQUIRE(vp.messages[0].content_parts.size() == 2);
   CHECK(vp.messages[0].content_parts[0]["text"].get<std::string>().rfind("Write out the multiple-choice question", 0) == 0);
   CHECK(vp.num_choices == 4);
+}
+
+TEST_CASE("GPQA shuffles reproduce simple-evals' random.Random(0).sample(range(4), 4) stream") {
+  // Expected permutations generated offline by CPython 3.11 (see the file's "source").
+  const json ref = json::parse(ge::read_file_bytes(kRoot + "/tests/eval/data/gpqa_simple_evals_permutations.json"));
+  const std::string digits = ref.at("permutations");
+  REQUIRE(digits.size() == 792 * 4);
+  ge::gpqa::PythonRandom rng(0);
+  for (std::size_t k = 0; k < 792; ++k) {
+    const auto p = rng.sample4();
+    for (int i = 0; i < 4; ++i) REQUIRE(p[i] == digits[4 * k + i] - '0');
+  }
+  CHECK(ge::gpqa::simple_evals_permutation(0, 791)[0] == digits[4 * 791] - '0');
+  // In a run: sample s of row r uses draw s * rows + r (4 rows in the example file).
+  ge::gpqa::Gpqa gpqa({kExamples + "/gpqa/examples/gpqa_diamond.jsonl", 0});
+  for (int s = 0; s < 4; ++s)
+    for (std::size_t r = 0; r < 4; ++r) {
+      const auto p = gpqa.prompt(gpqa.items()[r], s);
+      const std::size_t k = static_cast<std::size_t>(s) * 4 + r;
+      for (int i = 0; i < 4; ++i) CHECK(p.record["permutation"][i] == digits[4 * k + i] - '0');
+      // gold letter = position of the correct answer (choice 0)
+      const int correct_at = static_cast<int>(digits.substr(4 * k, 4).find('0'));
+      CHECK(p.gold == std::string(1, static_cast<char>('A' + correct_at)));
+    }
 }
 
 TEST_CASE("loaders reject broken data with the file, line and field") {

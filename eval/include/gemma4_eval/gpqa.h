@@ -38,9 +38,85 @@ inline Question parse_row(const nlohmann::json& row, const std::string& where) {
 }
 
 // ---- the per-sample shuffle ----------------------------------------------------------------
-// simple-evals draws one permutation per (row, repeat) from a single random.Random(0) stream, so
-// a permutation depends on the row order. Ours depends only on (seed, Record ID, sample): the
-// same sample gets the same options on every machine and after resuming. It is recorded.
+// Two ways, both seeded and recorded with every sample:
+//   simple_evals  exactly simple-evals' permutations: gpqa_eval.py draws
+//                 `random.Random(seed).sample(range(4), 4)` once per example of `rows * repeats`,
+//                 so sample s of row r gets draw number s * rows + r (seed 0 is simple-evals').
+//   per_item      a permutation from (seed, Record ID, sample) only, independent of the row order
+//                 and of the number of rows (useful for subsets).
+
+// CPython's random.Random(n) for 0 <= n < 2^32: MT19937 seeded by init_by_array({n}), and the
+// getrandbits/_randbelow/sample steps Python 3.11 uses for sample(range(4), 4).
+class PythonRandom {
+ public:
+  explicit PythonRandom(std::uint32_t seed) {
+    init_genrand(19650218u);
+    const std::uint32_t key[1] = {seed};
+    std::size_t i = 1, j = 0;
+    for (std::size_t k = kN; k > 0; --k) {  // init_by_array with a one-word key
+      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1664525u)) + key[j] + static_cast<std::uint32_t>(j);
+      if (++i >= kN) { mt_[0] = mt_[kN - 1]; i = 1; }
+      if (++j >= 1) j = 0;
+    }
+    for (std::size_t k = kN - 1; k > 0; --k) {
+      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941u)) - static_cast<std::uint32_t>(i);
+      if (++i >= kN) { mt_[0] = mt_[kN - 1]; i = 1; }
+    }
+    mt_[0] = 0x80000000u;
+  }
+  std::uint32_t next_u32() {
+    if (index_ >= kN) twist();
+    std::uint32_t y = mt_[index_++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    return y ^ (y >> 18);
+  }
+  // _randbelow_with_getrandbits(n): getrandbits(n.bit_length()) until below n.
+  std::uint32_t randbelow(std::uint32_t n) {
+    int k = 0;
+    while ((n >> k) != 0) ++k;
+    std::uint32_t r;
+    do r = next_u32() >> (32 - k); while (r >= n);
+    return r;
+  }
+  // sample(range(4), 4): the pool method (4 <= setsize 21).
+  std::array<int, 4> sample4() {
+    std::array<int, 4> pool{0, 1, 2, 3}, out{};
+    for (int i = 0; i < 4; ++i) {
+      const auto j = randbelow(static_cast<std::uint32_t>(4 - i));
+      out[i] = pool[j];
+      pool[j] = pool[3 - i];
+    }
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kN = 624;
+  void init_genrand(std::uint32_t s) {
+    mt_[0] = s;
+    for (std::size_t i = 1; i < kN; ++i)
+      mt_[i] = 1812433253u * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + static_cast<std::uint32_t>(i);
+    index_ = kN;
+  }
+  void twist() {
+    for (std::size_t i = 0; i < kN; ++i) {
+      const std::uint32_t y = (mt_[i] & 0x80000000u) | (mt_[(i + 1) % kN] & 0x7fffffffu);
+      mt_[i] = mt_[(i + 397) % kN] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+    }
+    index_ = 0;
+  }
+  std::array<std::uint32_t, kN> mt_{};
+  std::size_t index_ = kN;
+};
+
+// Draw number `index` of simple-evals' permutation stream.
+inline std::array<int, 4> simple_evals_permutation(std::uint32_t seed, std::size_t index) {
+  PythonRandom rng(seed);
+  std::array<int, 4> p{};
+  for (std::size_t k = 0; k <= index; ++k) p = rng.sample4();
+  return p;
+}
 
 inline std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
@@ -50,7 +126,7 @@ inline std::uint64_t splitmix64(std::uint64_t& state) {
 }
 
 // permutation[i] = which original choice is shown at letter i (0 = the correct answer).
-inline std::array<int, 4> permutation(std::uint64_t seed, const std::string& record_id, int sample) {
+inline std::array<int, 4> per_item_permutation(std::uint64_t seed, const std::string& record_id, int sample) {
   std::uint64_t state = sample_seed(seed, "gpqa/" + record_id, sample);
   std::array<int, 4> p{0, 1, 2, 3};
   for (int i = 3; i > 0; --i) {  // Fisher-Yates
@@ -125,9 +201,12 @@ inline AnswerScore score_answer(std::string_view answer, const std::string& gold
 
 // ---- the benchmark ----------------------------------------------------------------------------
 
+enum class Shuffle { simple_evals, per_item };
+
 struct Options {
   std::string data_file;
   std::uint64_t shuffle_seed = 0;
+  Shuffle shuffle = Shuffle::simple_evals;
 };
 
 class Gpqa : public Benchmark {
@@ -149,11 +228,16 @@ class Gpqa : public Benchmark {
   const std::vector<EvalItem>& items() const override { return items_; }
   nlohmann::json settings() const override {
     return {{"shuffle_seed", opt_.shuffle_seed},
+            {"shuffle", opt_.shuffle == Shuffle::simple_evals ? "simple-evals" : "per-item"},
             {"extraction", "simple-evals ANSWER_PATTERN_MULTICHOICE, first match"}};
   }
   SamplePrompt prompt(const EvalItem& item, int sample) const override {
-    const Question& q = questions_.at(index_.at(item.id));
-    const auto perm = permutation(opt_.shuffle_seed, q.record_id, sample);
+    const std::size_t row = index_.at(item.id);
+    const Question& q = questions_.at(row);
+    const auto perm = opt_.shuffle == Shuffle::simple_evals
+                          ? simple_evals_permutation(static_cast<std::uint32_t>(opt_.shuffle_seed),
+                                                     static_cast<std::size_t>(sample) * questions_.size() + row)
+                          : per_item_permutation(opt_.shuffle_seed, q.record_id, sample);
     std::array<std::string, 4> shown;
     int correct_letter = 0;
     for (int i = 0; i < 4; ++i) {
@@ -163,7 +247,7 @@ class Gpqa : public Benchmark {
     SamplePrompt p;
     p.messages.push_back(text_message("user", build_prompt(q.question, shown)));
     p.gold = std::string(1, static_cast<char>('A' + correct_letter));
-    p.record["permutation"] = perm;
+    p.record["permutation"] = perm;  // letter i shows choice perm[i]; 0 is the correct answer
     p.num_choices = 4;
     return p;
   }
