@@ -318,6 +318,7 @@ struct ScriptedServer {
         attempt = attempts_[key]++;
         ++requests_;
         bodies_.push_back(body);
+        authorization_ = req.get_header_value("Authorization");
       }
       script_(body, attempt, res);
     });
@@ -338,6 +339,10 @@ struct ScriptedServer {
     std::lock_guard lock(mutex_);
     return bodies_;
   }
+  std::string authorization() {
+    std::lock_guard lock(mutex_);
+    return authorization_;
+  }
 
  private:
   Script script_;
@@ -348,6 +353,7 @@ struct ScriptedServer {
   std::map<std::string, int> attempts_;
   int requests_ = 0;
   std::vector<json> bodies_;
+  std::string authorization_;
 };
 
 std::string completion(const std::string& content, const std::string& finish = "stop") {
@@ -509,6 +515,34 @@ TEST_CASE("end to end: every benchmark against a scripted OpenAI-compatible serv
     CHECK(server.requests() == before);
     fs::remove_all(dir);
   }
+}
+
+TEST_CASE("backend: API key from the environment, separate reasoning, null content") {
+  ::setenv("GEMMA4_EVAL_TEST_KEY", "sekrit", 1);
+  ScriptedServer server([&](const json&, int, httplib::Response& res) {
+    res.set_content(json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "Answer: B"}, {"reasoning_content", "Answer: A?"}}},
+                                       {"finish_reason", "stop"}}}}}.dump(),
+                    "application/json");
+  });
+  ge::OpenAIBackendOptions bo;
+  bo.base_url = server.url() + "/";  // a trailing slash is fine
+  bo.api_key_env = "GEMMA4_EVAL_TEST_KEY";
+  ge::OpenAIBackend backend(bo);
+  ge::ChatRequest r;
+  r.messages.push_back(ge::text_message("user", "hi"));
+  const ge::ChatResponse resp = backend.chat(r);
+  CHECK(server.authorization() == "Bearer sekrit");
+  CHECK(resp.message.content == "Answer: B");
+  CHECK(resp.message.reasoning == "Answer: A?");
+  CHECK(resp.finish_reason == "stop");
+  const auto null_content = ge::OpenAIBackend::parse_response(
+      R"({"choices":[{"message":{"role":"assistant","content":null,"reasoning":"out of budget"},"finish_reason":"length"}]})");
+  CHECK(null_content.message.content.empty());
+  CHECK(null_content.message.reasoning == "out of budget");
+  CHECK(null_content.finish_reason == "length");
+  CHECK_THROWS(ge::OpenAIBackend::parse_response(R"({"choices": []})"));
+  CHECK_THROWS_AS(ge::OpenAIBackend(ge::OpenAIBackendOptions{.base_url = "ftp://x"}), std::invalid_argument);
+  ::unsetenv("GEMMA4_EVAL_TEST_KEY");
 }
 
 TEST_CASE("backend: non-retryable HTTP errors fail fast; exhausted retries become error records") {
