@@ -12,11 +12,13 @@
 //   replace_unicode -> the last `(boxed|fbox){...}` with balanced braces (the `regex` module's
 //   recursive pattern, as a depth scanner) -> remove_inner_boxed -> int() -> else
 //   parse_answer(): remove_invalid_characters, normalize_string, remove_outer_brackets and
-//   ParseList/ParsePrimitive for integers, floats and comma lists; with no box, the last
-//   `\b\d+\b`. Not ported: the sympy path for expressions (\frac{84}{2}, 2^{10}, ...) — such
-//   answers are reported as {"expression": "..."} and counted incorrect, which differs from
-//   MathArena only when sympy would have evaluated them to the gold integer; and the two
-//   hand-written lookup tables in parse_manual.py (fixes for specific past model outputs).
+//   ParseList/ParsePrimitive for integers, floats and comma lists; of ParsePrimitive's sympy path,
+//   the integer-arithmetic corner (\frac{84}{2}, 2^{10}, 3 \cdot 14, 2(21), evaluated exactly);
+//   with no box, the last `\b\d+\b`. Not ported: the rest of the sympy path (symbols, roots,
+//   factorials, binomials, parse_latex) — such answers are reported as {"expression": "..."} and
+//   counted incorrect, which differs from MathArena only when sympy would have produced the gold
+//   integer; and the two hand-written lookup tables in parse_manual.py (fixes for specific past
+//   model outputs).
 #pragma once
 
 #include "gemma4_eval/benchmark.h"
@@ -25,6 +27,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -343,6 +346,191 @@ inline bool has_digit(std::string_view s) {
   return false;
 }
 
+// ---- the arithmetic corner of ParsePrimitive's sympy path -----------------------------------
+// ParsePrimitive rewrites LaTeX (\frac{a}{b} -> (a)/(b), ^ -> **, \cdot and \times -> *,
+// {12} -> (12), digit( -> digit*( and )digit -> )*digit) and hands the result to sympy.sympify.
+// When the rewritten text is integer arithmetic (digits, + - * / **, parentheses), sympify's
+// value is the exact rational value, computed here. Anything else (symbols, decimals, roots,
+// juxtaposed numbers, which sympy sends on to parse_latex) stays an unevaluated Expression.
+
+__extension__ typedef __int128 i128;  // exact rationals without a bignum library
+
+struct Rational {
+  i128 num = 0, den = 1;
+};
+
+inline std::optional<Rational> make_rational(i128 n, i128 d) {
+  if (d == 0) return std::nullopt;  // sympy gives zoo/nan: not a number we compare
+  if (d < 0) n = -n, d = -d;
+  i128 a = n < 0 ? -n : n, b = d;
+  while (b != 0) {
+    const i128 t = a % b;
+    a = b;
+    b = t;
+  }
+  if (a > 1) n /= a, d /= a;
+  // Operands stay below 2^60, so a*d + b*c < 2^122 never overflows 128 bits.
+  constexpr i128 limit = static_cast<i128>(1) << 60;
+  if (n > limit || n < -limit || d > limit) return std::nullopt;
+  return Rational{n, d};
+}
+
+class ArithmeticParser {
+ public:
+  explicit ArithmeticParser(std::string_view s) : s_(s) {}
+  std::optional<Rational> parse() {
+    auto v = expr();
+    skip();
+    if (!v || pos_ != s_.size()) return std::nullopt;
+    return v;
+  }
+
+ private:
+  void skip() { while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_; }
+  bool eat(std::string_view tok) {
+    skip();
+    if (s_.substr(pos_, tok.size()) != tok) return false;
+    if (tok == "*" && s_.substr(pos_, 2) == "**") return false;
+    pos_ += tok.size();
+    return true;
+  }
+  std::optional<Rational> expr() {
+    auto v = term();
+    while (v) {
+      if (eat("+")) { auto r = term(); if (!r) return std::nullopt; v = make_rational(v->num * r->den + r->num * v->den, v->den * r->den); }
+      else if (eat("-")) { auto r = term(); if (!r) return std::nullopt; v = make_rational(v->num * r->den - r->num * v->den, v->den * r->den); }
+      else break;
+    }
+    return v;
+  }
+  std::optional<Rational> term() {
+    auto v = unary();
+    while (v) {
+      if (eat("*")) { auto r = unary(); if (!r) return std::nullopt; v = make_rational(v->num * r->num, v->den * r->den); }
+      else if (eat("/")) { auto r = unary(); if (!r) return std::nullopt; v = make_rational(v->num * r->den, v->den * r->num); }
+      else break;
+    }
+    return v;
+  }
+  std::optional<Rational> unary() {
+    if (eat("-")) { auto v = unary(); if (!v) return std::nullopt; return Rational{-v->num, v->den}; }
+    if (eat("+")) return unary();
+    return power();
+  }
+  std::optional<Rational> power() {  // atom ** unary (right-associative, binds tighter than unary minus on the left)
+    auto base = atom();
+    if (!base || !eat("**")) return base;
+    auto e = unary();
+    if (!e || e->den != 1 || e->num > 400 || e->num < -400) return std::nullopt;
+    Rational r{1, 1};
+    for (i128 k = 0; k < (e->num < 0 ? -e->num : e->num); ++k) {
+      auto next = make_rational(r.num * base->num, r.den * base->den);
+      if (!next) return std::nullopt;
+      r = *next;
+    }
+    return e->num < 0 ? make_rational(r.den, r.num) : std::optional<Rational>(r);
+  }
+  std::optional<Rational> atom() {
+    skip();
+    if (eat("(")) {
+      auto v = expr();
+      if (!v || !eat(")")) return std::nullopt;
+      return v;
+    }
+    const std::size_t start = pos_;
+    i128 n = 0;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+      n = n * 10 + (s_[pos_++] - '0');
+      if (n > (static_cast<i128>(1) << 60)) return std::nullopt;
+    }
+    if (pos_ == start) return std::nullopt;
+    if (pos_ < s_.size() && (s_[pos_] == '.' || s_[pos_] == '_' || s_[pos_] == 'e' || s_[pos_] == 'E')) return std::nullopt;
+    return Rational{n, 1};
+  }
+  std::string_view s_;
+  std::size_t pos_ = 0;
+};
+
+// re.sub(r"\\*(?:dfrac|tfrac|frac)\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", s) and friends,
+// restricted to what integer arithmetic can contain; returns nullopt when the text holds
+// anything this port does not evaluate.
+inline std::optional<Value> sympy_arithmetic(std::string s) {
+  for (char c : s)  // letters other than the LaTeX commands handled below mean symbols
+    if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
+  auto frac_pass = [](const std::string& in) {
+    std::string out;
+    std::size_t pos = 0;
+    while (true) {
+      std::size_t best = std::string::npos, name_len = 0;
+      for (std::string_view name : {"dfrac{", "tfrac{", "frac{"}) {
+        const std::size_t p = in.find(name, pos);
+        if (p != std::string::npos && p < best) best = p, name_len = name.size();
+      }
+      if (best == std::string::npos) break;
+      std::size_t start = best;
+      while (start > pos && in[start - 1] == '\\') --start;  // \\* before the name
+      const std::size_t a0 = best + name_len, a1 = in.find_first_of("{}", a0);
+      if (a1 == std::string::npos || in[a1] != '}' || a1 + 1 >= in.size() || in[a1 + 1] != '{') {
+        out.append(in, pos, best + 1 - pos);
+        pos = best + 1;
+        continue;
+      }
+      const std::size_t b0 = a1 + 2, b1 = in.find_first_of("{}", b0);
+      if (b1 == std::string::npos || in[b1] != '}') {
+        out.append(in, pos, best + 1 - pos);
+        pos = best + 1;
+        continue;
+      }
+      out.append(in, pos, start - pos);
+      out += "(" + in.substr(a0, a1 - a0) + ")/(" + in.substr(b0, b1 - b0) + ")";
+      pos = b1 + 1;
+    }
+    out.append(in, pos);
+    return out;
+  };
+  auto braces_to_parens = [](const std::string& in) {  // re.sub(r"\{(\d+)\}", r"(\1)", s)
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '{') {
+        std::size_t j = i + 1;
+        while (j < in.size() && in[j] >= '0' && in[j] <= '9') ++j;
+        if (j > i + 1 && j < in.size() && in[j] == '}') {
+          out += "(" + in.substr(i + 1, j - i - 1) + ")";
+          i = j;
+          continue;
+        }
+      }
+      out += in[i];
+    }
+    return out;
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (int k = 0; k < 5; ++k) {
+      const std::string before = s;
+      if (round == 1) s = braces_to_parens(s);
+      s = frac_pass(s);
+      s = py::replace_all(s, "^", "**");
+      s = py::replace_all(py::replace_all(s, "\\cdot", "*"), "\\times", "*");
+      if (s == before) break;
+    }
+  }
+  // Implicit multiplication: digit( -> digit*(, )digit -> )*digit.
+  std::string t;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    t += s[i];
+    if (i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && s[i + 1] == '(') t += '*';
+    if (i + 1 < s.size() && s[i] == ')' && std::isdigit(static_cast<unsigned char>(s[i + 1]))) t += '*';
+  }
+  for (char c : t)
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || std::string_view("+-*/() \t").find(c) != std::string_view::npos))
+      return std::nullopt;
+  auto v = ArithmeticParser(t).parse();
+  if (!v) return std::nullopt;
+  if (v->den == 1 && v->num <= std::numeric_limits<long long>::max() && v->num >= std::numeric_limits<long long>::min())
+    return Value(static_cast<long long>(v->num));
+  return Value(Expression{"rational " + std::to_string(static_cast<long long>(v->num)) + "/" + std::to_string(static_cast<long long>(v->den))});
+}
+
 // ParsePrimitive.parse: str.isdigit() -> int; float() -> int if integral else float; otherwise
 // a sympy expression (not evaluated here).
 inline Value parse_primitive(const std::string& s) {
@@ -358,6 +546,7 @@ inline Value parse_primitive(const std::string& s) {
     if (std::isfinite(*f) && std::floor(*f) == *f && std::fabs(*f) < 9.2e18) return static_cast<long long>(*f);
     return *f;
   }
+  if (auto v = sympy_arithmetic(s)) return *v;
   return Expression{s};
 }
 
