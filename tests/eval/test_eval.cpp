@@ -132,6 +132,11 @@ TEST_CASE("score: malformed lines are errors naming file and field") {
   CHECK(t.at("extracted").is_null());
   CHECK(t.at("truncated") == true);
   CHECK(t.at("fallback") == "random");
+  // MMMU-Pro without option texts: letters A..J only, option-text matching off.
+  const json u = ge::score_line("mmmu_pro", json{{"id", 1}, {"response", "it is surely the heart and not the liver"}, {"gold", "J"}}, "f");
+  CHECK(u.at("extracted").is_null());
+  CHECK(u.at("fallback") == "random");
+  CHECK(ge::score_line("mmmu_pro", json{{"id", 1}, {"response", "Answer: J"}, {"gold", "J"}}, "f").at("correct") == true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +268,7 @@ TEST_CASE("metrics: mean over samples per item, per category, seeded bootstrap")
     recs.push_back({{"item", item}, {"category", cat}, {"score", score}, {"status", status}});
   };
   add("1", "a", 1, "ok");
+  recs.back()["completion_tokens"] = 60;
   add("1", "a", 0, "ok");
   add("2", "a", 1, "ok");
   add("2", "a", 1, "ok");
@@ -275,6 +281,7 @@ TEST_CASE("metrics: mean over samples per item, per category, seeded bootstrap")
   CHECK(m["accuracy"].get<double>() == doctest::Approx((0.5 + 1.0 + 0.0) / 3));
   CHECK(m["per_category"]["a"]["accuracy"].get<double>() == doctest::Approx(0.75));
   CHECK(m["status_counts"]["error"] == 1);
+  CHECK(m["mean_completion_tokens"].get<double>() == doctest::Approx(10.0));  // 60 over 6 scored samples
   CHECK(m["status_counts"]["truncated"] == 1);
   CHECK(m["fallback_random"] == 1);
   CHECK(m["accuracy_with_expected_random_fallback"].get<double>() == doctest::Approx((3 + 0.25) / 6));

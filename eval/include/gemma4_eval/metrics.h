@@ -54,12 +54,15 @@ inline nlohmann::json compute_metrics(const std::vector<nlohmann::json>& records
   int fallback_random = 0;
   double fallback_expected_hits = 0;  // what the official random guess would add, in expectation
   int scored = 0, scored_not_truncated = 0;
+  double completion_tokens = 0, thought_chars = 0;
   double correct_not_truncated = 0;
   for (const auto& r : records) {
     const std::string status = r.value("status", "error");
     ++status_counts[status];
     if (status == "error" || !r.contains("score") || r["score"].is_null()) continue;
     const double score = r["score"].get<double>();
+    completion_tokens += r.value("completion_tokens", 0);
+    thought_chars += r.value("thought_chars", 0);
     auto& it = items[r.at("item").get<std::string>()];
     it.category = r.value("category", "");
     it.scores.push_back(score);
@@ -92,6 +95,9 @@ inline nlohmann::json compute_metrics(const std::vector<nlohmann::json>& records
   m["truncated_rate"] = scored ? status_counts["truncated"] / static_cast<double>(scored) : 0.0;
   m["accuracy_excluding_truncated"] = scored_not_truncated ? correct_not_truncated / scored_not_truncated : 0.0;
   m["fallback_random"] = fallback_random;
+  // Budget diagnostics: long thinking near max_tokens explains truncations.
+  m["mean_completion_tokens"] = scored ? completion_tokens / scored : 0.0;
+  m["mean_thought_chars"] = scored ? thought_chars / scored : 0.0;
   // The official MMLU-Pro/MMMU-Pro scripts guess a letter where nothing was extracted; this is
   // that score in expectation, for comparison with numbers produced that way.
   double sum_scores = 0;

@@ -154,7 +154,8 @@ struct Extraction {
   std::string rule;  // "after_answer", "bracket", "letter_space", "letter_dot", "option_text", "none"
 };
 
-inline Extraction extract(std::string_view raw, const std::vector<std::string>& options) {
+// `match_option_text` false: only letters are known (no option texts), so step 2's last rule is off.
+inline Extraction extract(std::string_view raw, const std::vector<std::string>& options, bool match_option_text = true) {
   std::vector<std::string> choices;
   for (std::size_t i = 0; i < options.size(); ++i) choices.emplace_back(1, static_cast<char>('A' + i));
   // 1. After the last "Answer:", a unique letter that occurs anywhere in the rest.
@@ -187,7 +188,7 @@ inline Extraction extract(std::string_view raw, const std::vector<std::string>& 
     for (const auto& c : choices)
       if (response.find(c + ".") != std::string::npos) candidates.push_back(c);
   }
-  if (candidates.empty() && py::count_split_words(response) > 5) {
+  if (candidates.empty() && match_option_text && py::count_split_words(response) > 5) {
     rule = "option_text";
     const std::string low = py::lower(response);
     for (std::size_t i = 0; i < options.size(); ++i)
@@ -216,8 +217,9 @@ inline Extraction extract(std::string_view raw, const std::vector<std::string>& 
   return {pick, rule};
 }
 
-inline AnswerScore score_answer(std::string_view answer, const std::string& gold, const std::vector<std::string>& options) {
-  const Extraction e = extract(answer, options);
+inline AnswerScore score_answer(std::string_view answer, const std::string& gold, const std::vector<std::string>& options,
+                                bool match_option_text = true) {
+  const Extraction e = extract(answer, options, match_option_text);
   AnswerScore s;
   s.detail["rule"] = e.rule;
   if (e.letter) {

@@ -118,6 +118,8 @@ inline std::string report_markdown(const std::vector<nlohmann::json>& results, c
     md += "- config hash: `" + r.value("config_hash", std::string()) + "`\n";
     md += "- settings: `" + r.value("settings", nlohmann::json::object()).dump() + "`\n";
     md += "- generation: `" + r.value("generation", nlohmann::json::object()).dump() + "`\n";
+    md += "- mean completion tokens: " + fmt(m.value("mean_completion_tokens", 0.0), 0) + ", mean thought characters: " +
+          fmt(m.value("mean_thought_chars", 0.0), 0) + "\n";
     md += "- accuracy excluding truncated samples: " + fmt(100 * m.value("accuracy_excluding_truncated", 0.0)) + "%\n";
     md += "- with the official random guess for unparsed answers (expected value): " +
           fmt(100 * m.value("accuracy_with_expected_random_fallback", 0.0)) + "% (" +

@@ -40,12 +40,11 @@ inline nlohmann::json score_line(const std::string& benchmark, const nlohmann::j
     else throw DataError(where, "gold", "expected an integer");
     s = aime::score_answer(split.answer, gold);
   } else if (benchmark == "mmmu_pro") {
-    std::vector<std::string> options;
-    if (line.contains("options") && !line["options"].is_null()) options = mmmu_pro::parse_options(line["options"], where);
-    else options.assign(10, std::string());
-    if (!line.contains("options"))  // letters only: no option-text matching is possible
-      for (auto& o : options) o = "\x01";  // never found in text
-    s = mmmu_pro::score_answer(split.answer, require<std::string>(line, "gold", where), options);
+    // Without "options" only the ten letters A..J are known and option-text matching is off.
+    const bool have_options = line.contains("options") && !line["options"].is_null();
+    const std::vector<std::string> options =
+        have_options ? mmmu_pro::parse_options(line["options"], where) : std::vector<std::string>(10);
+    s = mmmu_pro::score_answer(split.answer, require<std::string>(line, "gold", where), options, have_options);
   } else {
     throw std::invalid_argument("unknown benchmark '" + benchmark + "' (expected one of " + kScoredBenchmarks + ")");
   }
