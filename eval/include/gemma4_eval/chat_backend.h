@@ -28,6 +28,7 @@ struct ChatRequest {
   nlohmann::json tools = nlohmann::json::array();  // OpenAI "tools" array; empty for none
   double temperature = 0.0;
   double top_p = 1.0;
+  std::optional<int> top_k;     // unset: the backend's default (Gemma 4 card: 64)
   int max_tokens = 4096;
   std::optional<std::uint64_t> seed;
   bool enable_thinking = false;
