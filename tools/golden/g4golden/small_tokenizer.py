@@ -364,3 +364,22 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "small_tokenizer_out")
     for p in build_small_tokenizer(target):
         print(p)
+
+
+_FILES_CACHE: dict[str, bytes] | None = None
+
+
+def write_tokenizer_files(dest_dir) -> list[str]:
+    """Copy the small tokenizer (tokenizer.model, tokenizer.json, tokenizer_config.json) into a
+    checkpoint folder; returns the file names written. Built once per process. The official chat
+    template is a test fixture and is not copied into checkpoints."""
+    global _FILES_CACHE
+    if _FILES_CACHE is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = build_small_tokenizer(tmp)
+            _FILES_CACHE = {p.name: p.read_bytes() for p in paths}
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in sorted(_FILES_CACHE.items()):
+        (dest / name).write_bytes(data)
+    return sorted(_FILES_CACHE)
