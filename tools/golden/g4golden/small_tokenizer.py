@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -369,17 +368,23 @@ if __name__ == "__main__":
 _FILES_CACHE: dict[str, bytes] | None = None
 
 
-def write_tokenizer_files(dest_dir) -> list[str]:
-    """Copy the small tokenizer (tokenizer.model, tokenizer.json, tokenizer_config.json) into a
-    checkpoint folder; returns the file names written. Built once per process. The official chat
-    template is a test fixture and is not copied into checkpoints."""
+def tokenizer_file_bytes() -> dict[str, bytes]:
+    """{file name: contents} of the small tokenizer files, built once per process."""
     global _FILES_CACHE
     if _FILES_CACHE is None:
         with tempfile.TemporaryDirectory() as tmp:
             paths = build_small_tokenizer(tmp)
             _FILES_CACHE = {p.name: p.read_bytes() for p in paths}
+    return dict(sorted(_FILES_CACHE.items()))
+
+
+def write_tokenizer_files(dest_dir) -> list[str]:
+    """Copy the small tokenizer (tokenizer.model, tokenizer.json, tokenizer_config.json) into a
+    checkpoint folder; returns the file names written. The official chat template is a test
+    fixture and is not copied into checkpoints."""
     dest = Path(dest_dir)
     dest.mkdir(parents=True, exist_ok=True)
-    for name, data in sorted(_FILES_CACHE.items()):
+    files = tokenizer_file_bytes()
+    for name, data in files.items():
         (dest / name).write_bytes(data)
-    return sorted(_FILES_CACHE)
+    return list(files)
