@@ -36,7 +36,7 @@ IMAGES = [
     ("pixel_1x1", 1, 1, lambda h, w: mm_inputs.image_solid(h, w, (10, 200, 120))),
     ("odd_37x53", 37, 53, lambda h, w: mm_inputs.image_noise("odd_37x53", h, w)),
 ]
-FULL_RESIZED = {("scene_240x320", 70), ("checker_256x256", 70), ("tall_600x20", 70)}
+FULL_RESIZED = {("checker_256x256", 70), ("tall_600x20", 70)}
 PATCHES_FOR = ("odd_37x53", 70)   # pixel patches + position ids stored for this (image, budget)
 
 # Extra (h, w) for the size vectors only: the G13 list and the usual camera shapes.
@@ -56,7 +56,7 @@ TOWER_SLOTS = 63
 RW_TOWER_IMAGE = (96, 96)   # 6x6 patches -> 4 soft tokens, padded to 45 slots
 RW_TOWER_SLOTS = 45
 
-RW_KEEP = ("attn_norm", "Qcur_pos", "Kcur_pos", "Vcur_normed", "kqv_out", "attn_out", "ffn_norm", "l_out")
+RW_KEEP = ("attn_norm", "Qcur_pos", "Kcur_pos", "kqv_out", "attn_out", "l_out")
 
 
 def _image_processor():

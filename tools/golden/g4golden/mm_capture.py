@@ -84,9 +84,17 @@ def _flat_heads(t):
 
 @contextlib.contextmanager
 def record_vision(vision_tower: "hf.Gemma4VisionModel", embedder: "hf.Gemma4MultimodalEmbedder",
-                  prefix: str = "v_"):
-    """Hooks every stage of the vision tower + embed_vision; yields the Recorder."""
+                  prefix: str = "v_", soft_only: bool = False):
+    """Hooks every stage of the vision tower + embed_vision; yields the Recorder.
+    soft_only: record only `soft_tokens` (any batch size: several images or video frames)."""
     rec = Recorder(prefix)
+    if soft_only:
+        rec.on_output(embedder.embedding_projection, "soft_tokens")
+        try:
+            yield rec
+        finally:
+            rec.remove()
+        return
     pe = vision_tower.patch_embedder
     rec.on_output(pe.input_proj, "patch_proj", _b0)
     orig_pos = pe._position_embeddings
