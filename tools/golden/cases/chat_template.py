@@ -8,7 +8,8 @@ File written: chat_template/renderings.json
   template_sha256      sha256 of the template file the renderings come from
   conversations[]      name, description, messages, tools (or null), kwargs (add_generation_prompt,
                        and enable_thinking when given), then either
-                         rendered  the exact string, and ids  = the small tokenizer's
+                         rendered  the exact string, and (except for the G2 matrix cells, named
+                                   "matrix/...") ids = the small tokenizer's
                                    apply_chat_template(tokenize=True) ids of it
                        or
                          error     the template raised (the renderer must fail too)
@@ -314,7 +315,52 @@ def conversations() -> list[dict]:
         [{"role": "user", "content": "go"},
          {"role": "assistant", "tool_calls": [_call("a", "get_weather", {"city": "x"})]},
          {"role": "tool", "tool_call_id": "nope", "content": "r"}], tools=[WEATHER], add_generation_prompt=True)
-    return C
+    return C + matrix()
+
+
+def matrix() -> list[dict]:
+    """The G2 matrix: thinking {absent, off, on} x {no system, system} x {no tools, tools} x
+    {single turn, multi-turn with an earlier thought, tool call -> response -> continuation,
+    two parallel calls} x {text, image first, audio first, image + audio}."""
+    out = []
+    media_sets = {"text": [], "image": [{"type": "image"}], "audio": [{"type": "audio"}],
+                  "image+audio": [{"type": "image"}, {"type": "audio"}]}
+    for thinking in ("absent", "off", "on"):
+        for system in (False, True):
+            for tools in (False, True):
+                for shape in ("single", "multi-thought", "tool-continue", "parallel"):
+                    for media_name, media in media_sets.items():
+                        first_user = {"role": "user", "content": media + [{"type": "text", "text": "Question one?"}]}
+                        msgs = [{"role": "system", "content": "System rules."}] if system else []
+                        msgs.append(first_user)
+                        if shape == "multi-thought":
+                            msgs += [{"role": "assistant", "content": "<|channel>thought\nhmm<channel|>Answer one."},
+                                     {"role": "user", "content": "Question two?"}]
+                        elif shape == "tool-continue":
+                            msgs += [{"role": "assistant", "reasoning_content": "need weather",
+                                      "tool_calls": [_call("m1", "get_weather", {"city": "Nice", "days": 1})]},
+                                     {"role": "tool", "tool_call_id": "m1", "content": "warm"},
+                                     {"role": "assistant", "content": "It is warm."},
+                                     {"role": "user", "content": "Thanks."}]
+                        elif shape == "parallel":
+                            msgs += [{"role": "assistant",
+                                      "tool_calls": [_call("p1", "get_weather", {"city": "A"}),
+                                                     _call("p2", "search_flights", {"origin": "A", "destination": "B",
+                                                                                    "direct_only": True})]},
+                                     {"role": "tool", "tool_call_id": "p1", "content": "cold"},
+                                     {"role": "tool", "tool_call_id": "p2", "content": "2 flights"}]
+                        kwargs = {"add_generation_prompt": True}
+                        if thinking != "absent":
+                            kwargs["enable_thinking"] = thinking == "on"
+                        out.append({
+                            "name": f"matrix/think-{thinking}/{'system' if system else 'nosystem'}/"
+                                    f"{'tools' if tools else 'notools'}/{shape}/{media_name}",
+                            "description": "G2 matrix cell",
+                            "messages": msgs,
+                            "tools": [WEATHER, SEARCH_FLIGHTS] if tools else None,
+                            "kwargs": kwargs,
+                        })
+    return out
 
 
 def generate(bundle, ctx) -> None:
@@ -351,7 +397,8 @@ def generate(bundle, ctx) -> None:
             if ids.count(2) != 1 or ids[0] != 2:
                 raise RuntimeError(f"{conv['name']}: rendered prompt must hold exactly one <bos>, first")
             entry["rendered"] = rendered
-            entry["ids"] = ids
+            if not conv["name"].startswith("matrix/"):  # the matrix keeps the bundle small: text only
+                entry["ids"] = ids
         except (jinja2.exceptions.TemplateError, TypeError) as e:
             entry["error"] = f"{type(e).__name__}: {e}"
         out.append(entry)
