@@ -31,6 +31,9 @@ PROMPT_26B = ("<|turn>user\nCompare <|image|> with the second picture <|image|> 
 PROMPT_VIDEO = "<|turn>user\nWhat moves in <|video|> here?<turn|>\n<|turn>model\n"
 E_FULL_LAYERS = {0}          # every intermediate of layer 0 (sliding); l_out-N of all layers
 LARGE_FULL_LAYERS = {0}      # layer 0 is sliding: where the bidirectional overlay acts
+GENERATE_NEW = 32            # greedy new tokens (crosses the sliding window of 8 several times)
+GENERATE_DESC = ("generate_tokens: transformers generate(max_new_tokens=32, do_sample=False) with the KV cache, "
+                 "new tokens only; equal to the argmax of a teacher-forced forward")
 
 
 def _processor(ctx, variant: str):
@@ -106,6 +109,27 @@ def _additive(allowed: np.ndarray):
     return torch.where(a, z, torch.full_like(z, torch.finfo(torch.float32).min))
 
 
+def _greedy(model, enc, n_new: int = GENERATE_NEW):
+    """Greedy transformers.generate (KV cache; for the large variants the prefill uses the
+    bidirectional mask and the decode steps are causal) -> new tokens, int32. Checked against a
+    teacher-forced full forward over prompt + generated tokens."""
+    import torch
+
+    with torch.no_grad():
+        g = model.generate(**enc, max_new_tokens=n_new, do_sample=False, top_k=None, top_p=None,
+                           temperature=None)
+    s = enc["input_ids"].shape[1]
+    new = g[0, s:]
+    ids = g[:, :-1]
+    mmt = torch.cat([enc["mm_token_type_ids"], torch.zeros(1, ids.shape[1] - s, dtype=torch.long)], 1)
+    kw = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask", "mm_token_type_ids")}
+    with torch.no_grad():
+        logits = model(input_ids=ids, mm_token_type_ids=mmt, **kw).logits[0]
+    if not torch.equal(logits[s - 1:].argmax(-1), new):
+        raise RuntimeError("greedy generate disagrees with the teacher-forced forward")
+    return new.numpy().astype(np.int32)
+
+
 def _add_inputs(case, enc, prefix_ids=True):
     case.add("inp_tokens", enc["input_ids"][0].numpy().astype(np.int32))
     case.add("inp_pos", np.arange(enc["input_ids"].shape[1], dtype=np.int32))
@@ -141,6 +165,7 @@ def _e_series_case(bundle, ctx, variant: str):
         config={"prompt": PROMPT_E, "image_hw": [120, 160], "image_budget": IMAGE_BUDGET,
                 "audio_samples": int(wav.shape[0]), "placeholder_counts": counts,
                 "seq_len": int(enc["input_ids"].shape[1]), "full_layers": sorted(E_FULL_LAYERS),
+                "generate": GENERATE_DESC,
                 "expansion": "<|image|> -> <|image> + <|image|> x N_img + <image|>; "
                              "<|audio|> -> <|audio> + <|audio|> x N_aud + <audio|>",
                 "preprocessing": "Gemma4ImageProcessor at the budget above (see image-preprocess)"})
@@ -158,6 +183,7 @@ def _e_series_case(bundle, ctx, variant: str):
         raise RuntimeError("placeholder counts differ from the towers' soft-token counts")
     for n, a in records:
         case.add(n, a)
+    case.add("generate_tokens", _greedy(model, enc))
     case.close()
 
 
@@ -201,7 +227,7 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
     case = bundle.case(
         name, kind="multimodal", model=rel, description=description,
         config={"prompt": prompt, "image_budget": IMAGE_BUDGET, "placeholder_counts": counts, "seq_len": s,
-                "sliding_window": window, "full_layers": sorted(LARGE_FULL_LAYERS),
+                "sliding_window": window, "full_layers": sorted(LARGE_FULL_LAYERS), "generate": GENERATE_DESC,
                 "image_blocks": [[int(np.where(blocks == b)[0][0]), int(np.where(blocks == b)[0][-1])]
                                  for b in range(int(blocks.max()) + 1)],
                 "mask_semantics": "pinned transformers: full_attention = causal (kv <= q); sliding_attention = "
@@ -224,6 +250,7 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
         case.add(n, a)
     case.add("result_output_causal", logits_causal.numpy())
     case.add("result_output_block_both", logits_both.numpy())
+    case.add("generate_tokens", _greedy(model, enc))
     case.close()
 
 
