@@ -363,6 +363,90 @@ def matrix() -> list[dict]:
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# Model-output parsing (G3): transformers' own response parser for gemma4
+# (transformers.cli.serving.utils._RESPONSE_TEMPLATE_FALLBACKS["gemma4"], run by
+# transformers.utils.chat_parsing.response_parser.parse_response) on a corpus of outputs.
+
+PROMPT_THINK_OFF = "<bos><|turn>user\nHi<turn|>\n<|turn>model\n<|channel>thought\n<channel|>"
+PROMPT_THINK_ON = "<bos><|turn>system\n<|think|>\n<turn|>\n<|turn>user\nHi<turn|>\n<|turn>model\n"
+PROMPT_AFTER_TOOL = ('<bos><|turn>user\nHi<turn|>\n<|turn>model\n<|tool_call>call:f{a:1}<tool_call|>'
+                     '<|tool_response>response:f{value:<|"|>x<|"|>}<tool_response|>')
+PROMPT_NO_ANCHOR = "<bos>plain prompt without a model turn "
+Q = '<|"|>'
+
+
+def parser_corpus() -> list[dict]:
+    C = []
+
+    def add(name, prompt, text):
+        C.append({"name": name, "prompt": prompt, "output": text})
+
+    off, on, tool = PROMPT_THINK_OFF, PROMPT_THINK_ON, PROMPT_AFTER_TOOL
+    add("plain-answer", off, "Hello there.<turn|>")
+    add("answer-eos", off, "answer<eos>")
+    add("answer-no-terminator", off, "answer without end")
+    add("answer-whitespace-stripped", off, "  spaced answer  \n<turn|>")
+    add("empty-output", off, "")
+    add("only-terminator", off, "<turn|>")
+    add("thought-then-answer", on, "<|channel>thought\nLet me think.\nStep 2.<channel|>The answer is 4.<turn|>")
+    add("empty-thought", on, "<|channel>thought\n<channel|>Direct.<turn|>")
+    add("thought-truncated", on, "<|channel>thought\nunfinished reasoning")
+    add("two-thoughts", on, "<|channel>thought\nfirst<channel|>mid<|channel>thought\nsecond<channel|>end<turn|>")
+    add("tool-call-simple", off, f"<|tool_call>call:get_weather{{city:{Q}Paris{Q}}}<tool_call|><|tool_response>")
+    add("tool-call-after-thought", on,
+        f"<|channel>thought\nneed the tool<channel|><|tool_call>call:get_weather{{city:{Q}Paris{Q},days:3}}"
+        "<tool_call|><|tool_response>")
+    add("tool-call-all-types", off,
+        f"<|tool_call>call:f{{s:{Q}text{Q},i:42,neg:-7,fl:3.25,exp:1e-07,big:12345678901234,t:true,fa:false,"
+        f"n:null,arr:[1,{Q}two{Q},[3],{{k:{Q}v{Q}}}],obj:{{inner:{{deep:[]}},e:{{}}}}}}<tool_call|><|tool_response>")
+    add("tool-string-specials", off,
+        f"<|tool_call>call:run{{code:{Q}print(\"hi\")\nx = {{'a': [1, 2]}}\n`ls` \\s*\\w+ : , {Q},"
+        f"q:{Q}it's \"quoted\"{Q},u:{Q}Grüße 東京 😊{Q}}}<tool_call|><|tool_response>")
+    add("tool-string-code-block", off,
+        f"<|tool_call>call:write{{path:{Q}a.py{Q},body:{Q}```python\ndef f():\n    return {{}}\n```{Q}}}"
+        "<tool_call|><|tool_response>")
+    add("tool-quoted-keys", off, f"<|tool_call>call:f{{{Q}key with space{Q}:1,plain:2}}<tool_call|>")
+    add("two-tool-calls", off,
+        f"<|tool_call>call:a{{x:1}}<tool_call|><|tool_call>call:b{{y:{Q}z{Q}}}<tool_call|><|tool_response>")
+    add("text-before-call", off, f"Let me check.<|tool_call>call:a{{x:1}}<tool_call|><|tool_response>")
+    add("text-around-call", off, "Some text <|tool_call>call:a{x:1}<tool_call|> more<turn|>")
+    add("empty-arguments", off, "<|tool_call>call:now{}<tool_call|><|tool_response>")
+    add("underscore-digit-name", off, "<|tool_call>call:get_v2_data{id:7}<tool_call|>")
+    add("after-tool-response", tool, "The result is x.<turn|>")
+    add("after-tool-thought", tool, "<|channel>thought\nok<channel|>Final.<turn|>")
+    add("no-anchor-prompt", PROMPT_NO_ANCHOR, "text<turn|>")
+    add("call-inside-thought", on,
+        "<|channel>thought\nI could write <|tool_call>call:a{x:1}<tool_call|> here<channel|>No call.<turn|>")
+    add("literal-end-of-turn-text", off, "Gemma 3 used <end_of_turn>; Gemma 4 uses another token.<turn|>")
+    add("text-after-terminator", off, "answer<turn|>garbage after")
+    add("spaces-in-arguments", off, f"<|tool_call>call:f{{ a : 1 }}<tool_call|>")
+    # malformed / truncated: the reference raises
+    add("malformed-single-quotes", off, "<|tool_call>call:a{x:'single'}<tool_call|>")
+    add("malformed-missing-delimiter", off, f"<|tool_call>call:a{{x:{Q}open}}<tool_call|>")
+    add("malformed-raw-string", off, "<|tool_call>call:a{x:raw text}<tool_call|>")
+    add("malformed-python-none", off, "<|tool_call>call:a{x:None}<tool_call|>")
+    add("malformed-parenthesis-form", off, 'call:a(x: "v")<|tool_call>call:a(x: "v")<tool_call|>')
+    add("malformed-begin-arg", off, "<|tool_call>call:a:BEGIN_ARG:x\n1\nEND_ARG<tool_call|>")
+    add("malformed-hyphen-name", off, "<|tool_call>call:my-tool{x:1}<tool_call|>")
+    add("malformed-dotted-name", off, "<|tool_call>call:ns.tool{x:1}<tool_call|>")
+    add("malformed-space-after-comma", off, "<|tool_call>call:a{x:1, y:2}<tool_call|>")
+    add("malformed-trailing-garbage", off, "<|tool_call>call:a{x:1}junk<tool_call|>")
+    add("truncated-call", off, "<|tool_call>call:a{x:1")
+    add("truncated-in-string", off, f"<|tool_call>call:a{{x:{Q}partial")
+    add("truncated-after-call-open", off, "<|tool_call>call:a")
+    add("no-name", off, "<|tool_call>call:{x:1}<tool_call|>")
+    return C
+
+
+def _parse_with_reference(template, prompt, output):
+    from transformers.utils.chat_parsing.response_parser import parse_response
+    try:
+        return {"message": parse_response(output, template, prefix=prompt)}
+    except (ValueError, KeyError) as e:
+        return {"error": f"{type(e).__name__}: {str(e).splitlines()[0]}"}
+
+
 def generate(bundle, ctx) -> None:
     import jinja2
     import transformers
@@ -410,5 +494,18 @@ def generate(bundle, ctx) -> None:
     }
     bundle.add_file("chat_template/renderings.json", dump_json(doc),
                     description=f"{len(out)} conversations rendered by the official Gemma 4 chat template")
+
+    from transformers.cli.serving.utils import _RESPONSE_TEMPLATE_FALLBACKS
+    template = next(v for k, v in _RESPONSE_TEMPLATE_FALLBACKS.items() if "gemma4" in k)
+    cases = []
+    for case in parser_corpus():
+        entry = dict(case)
+        entry.update(_parse_with_reference(template, case["prompt"], case["output"]))
+        cases.append(entry)
+    bundle.add_file("chat_template/response_parsing.json",
+                    dump_json({"parser": f"transformers {transformers.__version__} parse_response with the gemma4 "
+                                         "response template (transformers/cli/serving/utils.py)",
+                               "response_template": template, "cases": cases}),
+                    description=f"{len(cases)} model outputs parsed by transformers' gemma4 response parser")
     ctx.log(f"chat_template: {len(out)} conversations, "
             f"{sum('error' in e for e in out)} expected template errors")
