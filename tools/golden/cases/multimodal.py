@@ -130,6 +130,29 @@ def _greedy(model, enc, n_new: int = GENERATE_NEW):
     return new.numpy().astype(np.int32)
 
 
+def _chunked_prefill_diffs(model, emb, mm_types, ref, blocks) -> dict:
+    """Max |logit difference| between a two-chunk prefill through the KV cache (the decoder input
+    embeddings after the soft-token scatter, mm_token_type_ids of the whole prompt) and the
+    one-shot prefill, for a cut at the first block's start, inside it and right after it."""
+    import torch
+    from transformers import DynamicCache
+
+    first = np.where(blocks == 0)[0]
+    s = emb.shape[1]
+    out = {}
+    for label, cut in (("cut_at_block_start", int(first[0])), ("cut_inside_block", int(first[0] + len(first) // 2)),
+                       ("cut_after_block", int(first[-1] + 1))):
+        cache = DynamicCache(config=model.config)
+        with torch.no_grad():
+            o1 = model(inputs_embeds=emb[:, :cut], mm_token_type_ids=mm_types, past_key_values=cache,
+                       use_cache=True, position_ids=torch.arange(cut)[None])
+            o2 = model(inputs_embeds=emb[:, cut:], mm_token_type_ids=mm_types, past_key_values=o1.past_key_values,
+                       use_cache=True, position_ids=torch.arange(cut, s)[None])
+        got = torch.cat([o1.logits[0], o2.logits[0]])
+        out[label] = {"cut": cut, "max_abs_diff": float((got - ref).abs().max())}
+    return out
+
+
 def _add_inputs(case, enc, prefix_ids=True):
     case.add("inp_tokens", enc["input_ids"][0].numpy().astype(np.int32))
     case.add("inp_pos", np.arange(enc["input_ids"].shape[1], dtype=np.int32))
@@ -223,6 +246,10 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
         logits_both = model(**kw, attention_mask={"full_attention": _additive(causal | same),
                                                   "sliding_attention": _additive(sliding)}).logits[0]
     ref = torch.from_numpy(dict(records)["result_output"])
+    emb = torch.from_numpy(dict(records)["inp_scaled"])[None]
+    chunked = _chunked_prefill_diffs(model, emb, enc["mm_token_type_ids"], ref, blocks)
+    if chunked["cut_after_block"]["max_abs_diff"] > 1e-3 or chunked["cut_inside_block"]["max_abs_diff"] < 1e-2:
+        raise RuntimeError(f"unexpected chunked-prefill behaviour {chunked}")
     counts = _counts(enc, ctx)
     case = bundle.case(
         name, kind="multimodal", model=rel, description=description,
@@ -236,6 +263,9 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
                                   "inside a block a query sees every later block token, however far.",
                 "contrasts": {"result_output_causal": "no bidirectional overlay on any layer",
                               "result_output_block_both": "overlay on full layers too (full = causal OR same block)"},
+                "chunked_prefill": dict(chunked, note="HF itself: a prefill chunk boundary inside an image block "
+                                        "changes the logits (the earlier chunk cannot see the later block tokens); "
+                                        "runtimes must not split a vision block across prefill chunks"),
                 "max_abs_diff_vs_causal": float((ref - logits_causal).abs().max()),
                 "max_abs_diff_vs_block_both": float((ref - logits_both).abs().max()),
                 "preprocessing": "Gemma4ImageProcessor at the budget above (see image-preprocess)"})
