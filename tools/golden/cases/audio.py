@@ -33,7 +33,7 @@ TOKEN_COUNT_LENGTHS = [100, 160, 161, 320, 321, 480, 481, 639, 640, 641, 800, 80
                        496000, 640000]
 TINY_CLIP = ("chirp_48311", "chirp", 48311)
 RW_CLIP = ("chirp_16037", "chirp", 16037)
-RW_KEEP = ("ffn1_out", "attn_norm", "rel_k", "attn_probs", "kqv_out", "attn_out", "lconv_out", "l_out")
+RW_KEEP = ("attn_norm", "rel_k", "attn_probs", "kqv_out", "attn_out", "lconv_out", "l_out")
 TINY_E4B_KEEP = ("l_out",)
 
 

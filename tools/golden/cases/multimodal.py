@@ -31,6 +31,8 @@ PROMPT_26B = ("<|turn>user\nCompare <|image|> with the second picture <|image|> 
 PROMPT_VIDEO = "<|turn>user\nWhat moves in <|video|> here?<turn|>\n<|turn>model\n"
 E_FULL_LAYERS = {0}          # every intermediate of layer 0 (sliding); l_out-N of all layers
 LARGE_FULL_LAYERS = {0}      # layer 0 is sliding: where the bidirectional overlay acts
+# Per-layer tensors kept for the large variants' layer 0 (the attention path, where the mask acts).
+LARGE_LAYER_KEEP = ("attn_norm", "Qcur_pos", "Kcur_pos", "Vcur_normed", "kqv_out", "attn_out", "l_out")
 GENERATE_NEW = 32            # greedy new tokens (crosses the sliding window of 8 several times)
 GENERATE_DESC = ("generate_tokens: transformers generate(max_new_tokens=32, do_sample=False) with the KV cache, "
                  "new tokens only; equal to the argmax of a teacher-forced forward")
@@ -225,6 +227,7 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
             out, records = _capture_text(ctx, model, LARGE_FULL_LAYERS, **enc)
     finally:
         h.remove()
+    records = [(n, a) for n, a in records if "-" not in n or n.rsplit("-", 1)[0] in LARGE_LAYER_KEEP]
     masks = seen["masks"]
     full = _allowed(masks["full_attention"], s)
     sliding = _allowed(masks["sliding_attention"], s)
@@ -255,6 +258,7 @@ def _large_case(bundle, ctx, variant: str, prompt: str, images: list, name: str,
         name, kind="multimodal", model=rel, description=description,
         config={"prompt": prompt, "image_budget": IMAGE_BUDGET, "placeholder_counts": counts, "seq_len": s,
                 "sliding_window": window, "full_layers": sorted(LARGE_FULL_LAYERS), "generate": GENERATE_DESC,
+                "per_layer_subset": list(LARGE_LAYER_KEEP),
                 "image_blocks": [[int(np.where(blocks == b)[0][0]), int(np.where(blocks == b)[0][-1])]
                                  for b in range(int(blocks.max()) + 1)],
                 "mask_semantics": "pinned transformers: full_attention = causal (kv <= q); sliding_attention = "

@@ -56,7 +56,7 @@ TOWER_SLOTS = 63
 RW_TOWER_IMAGE = (96, 96)   # 6x6 patches -> 4 soft tokens, padded to 45 slots
 RW_TOWER_SLOTS = 45
 
-RW_KEEP = ("attn_norm", "Qcur_pos", "Kcur_pos", "kqv_out", "attn_out", "l_out")
+RW_KEEP = ("Qcur_pos", "Kcur_pos", "kqv_out", "attn_out", "l_out")
 
 
 def _image_processor():
