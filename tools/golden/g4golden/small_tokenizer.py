@@ -246,8 +246,12 @@ class _SmallGemmaConverter:
 
     @staticmethod
     def convert(model_path: Path):
+        import importlib
+
         import sentencepiece as spm
-        from transformers import convert_slow_tokenizer as cst
+
+        # The module, not the function of the same name that `transformers` may export.
+        cst = importlib.import_module("transformers.convert_slow_tokenizer")
 
         sp = spm.SentencePieceProcessor(model_file=str(model_path))
 
