@@ -5,6 +5,7 @@ Per variant:
   <v>-tiny-decode    the same 20 tokens as a 5-token prefill + 15 single-token decode steps
                      through the transformers KV cache (crosses the window at positions 8, 16)
   <v>-tiny-generate  greedy transformers generate(), 40 new tokens
+  <v>-tiny-batch     (e2b, 26b-a4b) two left-padded prompts of unequal length in one batch
 """
 from __future__ import annotations
 
@@ -143,9 +144,50 @@ def generate_case(bundle, ctx, variant):
     case.close()
 
 
+def batch(bundle, ctx, variant, ids, full_logits):
+    """Batch of two left-padded prompts of unequal length (runtime-bugs G17): each row's logits
+    must equal the single-sequence run."""
+    torch = ctx.torch
+    model, rel = ctx.tiny_model(variant)
+    short = np.concatenate([[2], ctx.token_ids(BATCH_SHORT - 1, f"{variant}-batch")]).astype(np.int64)
+    s = len(ids)
+    tokens = np.zeros((2, s), dtype=np.int64)
+    mask = np.zeros((2, s), dtype=np.int64)
+    tokens[0], mask[0] = ids, 1
+    tokens[1, s - len(short):], mask[1, s - len(short):] = short, 1
+    pos = np.maximum(np.cumsum(mask, axis=1) - 1, 0)
+    with torch.no_grad():
+        out = model(input_ids=torch.from_numpy(tokens), attention_mask=torch.from_numpy(mask),
+                    position_ids=torch.from_numpy(pos), use_cache=False).logits.numpy()
+        single = model(input_ids=torch.from_numpy(short)[None]).logits[0].numpy()
+    row0, row1 = out[0], out[1, s - len(short):]
+    err = max(np.abs(row0 - full_logits).max(), np.abs(row1 - single).max())
+    ctx.log(f"{variant} batch of 2 (left padding) vs single runs: max |diff| {err:.2e}")
+    if err > 1e-3:
+        raise RuntimeError(f"{variant}: batched logits differ from single runs ({err})")
+    case = bundle.case(
+        f"{variant}-tiny-batch", kind="text-batch", model=rel,
+        description=f"{variant} tiny: batch of 2 prompts ({s} and {len(short)} tokens), the short one "
+                    f"left-padded with <pad> and masked; logits of the real tokens of each row "
+                    f"(equal to single-sequence runs)",
+        config=_case_config(model, variant, batch=2, seq_len=s, lengths=[s, len(short)], padding_side="left"))
+    case.add("inp_tokens", tokens.astype(np.int32))      # [2, S], batch kept
+    case.add("inp_mask", mask.astype(np.int32))          # [2, S], 1 = real token
+    case.add("inp_pos", pos.astype(np.int32))            # [2, S], cumsum(mask) - 1, 0 on padding
+    case.add("result_output_seq0", row0)                 # [20, V]
+    case.add("result_output_seq1", row1)                 # [13, V] rows of the real tokens
+    case.close()
+
+
+BATCH_SHORT = 13
+BATCH_VARIANTS = ("e2b", "26b-a4b")
+
+
 def generate(bundle, ctx):
     for variant in ctx.VARIANTS:
         ids = np.concatenate([[2], ctx.token_ids(SEQ - 1, f"{variant}-prefill")]).astype(np.int64)
         full = prefill(bundle, ctx, variant, ids)
         decode(bundle, ctx, variant, ids, full)
         generate_case(bundle, ctx, variant)
+        if variant in BATCH_VARIANTS:
+            batch(bundle, ctx, variant, ids, full)

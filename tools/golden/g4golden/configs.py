@@ -61,7 +61,7 @@ def tiny_text_kwargs(variant: str) -> dict:
                     use_bidirectional_attention="vision")
     if variant == "31b":
         # [S x5, F] x 2; K=V on full layers with 1 KV head (sliding: 4 KV heads for 8 query heads).
-        return dict(common, hidden_size=128, num_hidden_layers=12, layer_types=_pattern([S] * 5 + [F], 2),
+        return dict(common, hidden_size=96, num_hidden_layers=12, layer_types=_pattern([S] * 5 + [F], 2),
                     num_attention_heads=8, num_key_value_heads=4, head_dim=16, global_head_dim=32,
                     attention_k_eq_v=True, num_global_key_value_heads=1,
                     intermediate_size=128, hidden_size_per_layer_input=0, num_kv_shared_layers=0,
