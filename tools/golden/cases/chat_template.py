@@ -439,6 +439,66 @@ def parser_corpus() -> list[dict]:
     return C
 
 
+def media_expansion(tok, template) -> list[dict]:
+    """Gemma4Processor expanding the template's <|image|>, <|audio|>, <|video|> placeholders into
+    the soft-token layout, for media of several sizes (default processor settings)."""
+    import re
+
+    import numpy as np
+    from transformers.models.gemma4.feature_extraction_gemma4 import Gemma4AudioFeatureExtractor
+    from transformers.models.gemma4.image_processing_gemma4 import Gemma4ImageProcessor
+    from transformers.models.gemma4.processing_gemma4 import Gemma4Processor
+    from transformers.models.gemma4.video_processing_gemma4 import Gemma4VideoProcessor
+
+    proc = Gemma4Processor(image_processor=Gemma4ImageProcessor(), feature_extractor=Gemma4AudioFeatureExtractor(),
+                           video_processor=Gemma4VideoProcessor(), tokenizer=tok)
+    rng = np.random.default_rng(2026)
+    image = lambda h, w: (rng.random((h, w, 3)) * 255).astype(np.uint8)  # noqa: E731
+    audio = lambda seconds: (rng.standard_normal(int(16000 * seconds)) * 0.1).astype(np.float32)  # noqa: E731
+    video = lambda frames, h, w: (rng.random((frames, h, w, 3)) * 255).astype(np.uint8)  # noqa: E731
+    setups = [
+        ("one-image", [{"type": "image"}, {"type": "text", "text": "Describe."}], [image(100, 150)], None, None),
+        ("two-images-wide-tall", [{"type": "image"}, {"type": "image"}, {"type": "text", "text": "Compare."}],
+         [image(64, 512), image(700, 90)], None, None),
+        ("audio-short", [{"type": "text", "text": "Transcribe:"}, {"type": "audio"}], None, [audio(1.0)], None),
+        ("audio-long", [{"type": "audio"}], None, [audio(7.3)], None),
+        ("video", [{"type": "video"}, {"type": "text", "text": "What happens?"}], None, None, [video(40, 64, 96)]),
+        ("image-audio-video", [{"type": "image"}, {"type": "audio"}, {"type": "video"}],
+         [image(224, 224)], [audio(2.5)], [video(48, 72, 128)]),
+    ]
+    pattern = re.compile(r"(?:(\d\d:\d\d) )?(<\|image>|<\|audio>)((?:<\|image\|>|<\|audio\|>|<\|video\|>)*)(<image\|>|<audio\|>)")
+    out = []
+    for name, content, images, audios, videos in setups:
+        messages = [{"role": "user", "content": content}]
+        rendered = tok.apply_chat_template(messages, chat_template=template, tokenize=False, add_generation_prompt=True)
+        kwargs = {"text": rendered, "return_tensors": None}
+        if images:
+            kwargs["images"] = [images]
+        if audios:
+            kwargs["audio"] = audios
+        if videos:
+            kwargs["videos"] = videos
+        ids = proc(**kwargs)["input_ids"]
+        ids = [int(i) for i in (ids[0] if isinstance(ids[0], list) else ids)]
+        expanded = tok.decode(ids, skip_special_tokens=False)
+        # The items in prompt order, read back from the processor's own expansion.
+        items, video_frames = [], None
+        for m in pattern.finditer(expanded):
+            stamp, soft = m.group(1), m.group(3)
+            count = soft.count("<|image|>") + soft.count("<|audio|>") + soft.count("<|video|>")
+            if "<|video|>" in soft:
+                if video_frames is None:
+                    video_frames = {"kind": "video", "soft_tokens_per_frame": count, "timestamps": []}
+                    items.append(video_frames)
+                video_frames["timestamps"].append(stamp)
+            else:
+                video_frames = None
+                items.append({"kind": "image" if "<|image|>" in soft else "audio", "soft_tokens": count})
+        out.append({"name": name, "messages": messages, "rendered": rendered, "items": items,
+                    "expanded": expanded, "ids": ids})
+    return out
+
+
 def _parse_with_reference(template, prompt, output):
     from transformers.utils.chat_parsing.response_parser import parse_response
     try:
@@ -494,6 +554,12 @@ def generate(bundle, ctx) -> None:
     }
     bundle.add_file("chat_template/renderings.json", dump_json(doc),
                     description=f"{len(out)} conversations rendered by the official Gemma 4 chat template")
+
+    media = media_expansion(tok, template)
+    bundle.add_file("chat_template/media_expansion.json",
+                    dump_json({"processor": f"transformers {transformers.__version__} Gemma4Processor (default image, "
+                                            "audio and video processors, small tokenizer)", "cases": media}),
+                    description=f"{len(media)} prompts with <|image|>/<|audio|>/<|video|> expanded by Gemma4Processor")
 
     from transformers.cli.serving.utils import _RESPONSE_TEMPLATE_FALLBACKS
     template = next(v for k, v in _RESPONSE_TEMPLATE_FALLBACKS.items() if "gemma4" in k)
