@@ -331,7 +331,8 @@ def _video_case(bundle, ctx, variant: str):
     _add_inputs(case, enc)
     case.add("video_u8", frames)
     case.add("video_frame_indices", np.asarray(_sampled_indices(proc, meta, n_sample), dtype=np.int32))
-    case.add("video_pixel_patches_u8.0", u8[0].numpy())   # the first sampled frame
+    # Patches 0..7 of the first sampled frame as float: they show the division rule above.
+    case.add("video_pixel_values_rows", pv[0, :8].numpy())
     case.add("video_pos_ids", enc["video_position_ids"].numpy().astype(np.int32))
     case.add("v_soft_tokens", rv.tensors["v_soft_tokens"])
     for n, a in records:

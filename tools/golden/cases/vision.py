@@ -37,7 +37,7 @@ IMAGES = [
     ("odd_37x53", 37, 53, lambda h, w: mm_inputs.image_noise("odd_37x53", h, w)),
 ]
 FULL_RESIZED = {("checker_256x256", 70), ("tall_600x20", 70)}
-PATCHES_FOR = ("odd_37x53", 70)   # pixel patches + position ids stored for this (image, budget)
+PATCHES_FOR = ("odd_37x53", 70)   # position ids and a few pixel-value rows stored for this (image, budget)
 
 # Extra (h, w) for the size vectors only: the G13 list and the usual camera shapes.
 SIZE_ONLY = [(512, 512), (224, 224), (2785, 34), (34, 2785), (50, 10000), (10000, 50), (1, 1),
@@ -136,7 +136,6 @@ def _preprocess_case(bundle, ctx):
             st = 8 if b <= 280 else 16   # every st-th row and column, starting at 0
             case.add(f"{slug}/b{b}/resized_u8_s{st}", np.ascontiguousarray(resized[::st, ::st]))
             if (slug, b) == PATCHES_FOR:
-                case.add(f"{slug}/b{b}/pixel_patches_u8", patches_u8.numpy())
                 # Rows valid-3 .. valid+2 as float: the last real patches and the first padding rows.
                 case.add(f"{slug}/b{b}/pixel_values_rows", pv[valid - 3: valid + 3].numpy())
                 case.add(f"{slug}/b{b}/pos_ids", pos.numpy().astype(np.int32))
