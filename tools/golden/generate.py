@@ -15,6 +15,9 @@ import os
 
 # Offline, before anything imports huggingface_hub / transformers.
 os.environ["HF_HUB_OFFLINE"] = "1"
+# The machine is shared: OpenMP threads that spin while waiting make a 2-thread torch run ~10x
+# slower under load. Passive waiting changes no result.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"

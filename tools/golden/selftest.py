@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# The machine is shared: OpenMP threads that spin while waiting make a 2-thread torch run ~10x
+# slower under load. Passive waiting changes no result.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
