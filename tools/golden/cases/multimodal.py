@@ -123,6 +123,11 @@ def _greedy(model, enc, n_new: int = GENERATE_NEW):
                            temperature=None)
     s = enc["input_ids"].shape[1]
     new = g[0, s:]
+    # A stop id would end generation early, and a generated multimodal placeholder id would be
+    # embedded as <pad> by generate(): neither may occur, or the case would test something else.
+    special = {1, 106, 50} | set(range(505, 512))
+    if len(new) != n_new or special & set(new.tolist()):
+        raise RuntimeError(f"greedy generation hit a stop or multimodal id: {new.tolist()}")
     ids = g[:, :-1]
     mmt = torch.cat([enc["mm_token_type_ids"], torch.zeros(1, ids.shape[1] - s, dtype=torch.long)], 1)
     kw = {k: v for k, v in enc.items() if k not in ("input_ids", "attention_mask", "mm_token_type_ids")}
