@@ -341,25 +341,6 @@ inline void AirlineTools::register_tools() {
   }
 }
 
-// Loads a JSON file with a clear error naming it.
-inline Json load_json_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot open file");
-  try {
-    return Json::parse(in);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": invalid JSON: " + e.what());
-  }
-}
-
-inline std::string load_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The airline environment from the official data folder (data/tau2/domains/airline).
 inline std::unique_ptr<Environment> make_environment(const Json& db, const std::string& policy) {
   return std::make_unique<Environment>("airline", policy, std::make_unique<AirlineTools>(db));

@@ -13,11 +13,13 @@
 #include "tau2/messages.h"
 #include "tau2/py_json.h"
 
+#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -272,6 +274,25 @@ inline std::string tool_result_text(const Json& result) {
   if (result.is_boolean()) return py::dumps(Json(result.get<bool>() ? "True" : "False"));
   if (result.is_number()) return py::dumps(Json(py::dumps(result)));
   return py::dumps(result);
+}
+
+// Loads a JSON file with a clear error naming it.
+inline Json load_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open file");
+  try {
+    return Json::parse(in);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": invalid JSON: " + e.what());
+  }
+}
+
+inline std::string load_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // One domain instance: agent tools, optional user tools (telecom), policy.
