@@ -331,32 +331,28 @@ class Environment {
     return true;
   }
 
-  // make_tool_call: requestor "user" goes to the user tool kit, "assistant" to the agent's.
+  // make_tool_call: requestor "user" goes to the user tool kit, "assistant" to the agent's. Like
+  // the official method it does not sync (the gold replay of reference actions relies on that).
   Json make_tool_call(const std::string& name, const std::string& requestor, const Json& args) {
     if (requestor == "user") {
       if (!user_tools_) throw ToolError("User tools not available");
-      Json r = user_tools_->use_tool(name, args);
-      sync_tools();
-      return r;
+      return user_tools_->use_tool(name, args);
     }
     if (requestor != "assistant") throw ToolError("Invalid requestor: " + requestor);
-    Json r = tools_->use_tool(name, args);
-    sync_tools();
-    return r;
+    return tools_->use_tool(name, args);
   }
 
-  // Environment.get_response.
+  // Environment.get_response: run the call, sync, and turn any exception into an error message.
   Message get_response(const ToolCall& call) {
     Message m;
     m.role = "tool";
     m.id = call.id;
     m.requestor = call.requestor;
     try {
-      m.content = tool_result_text(make_tool_call(call.name, call.requestor, call.arguments));
-    } catch (const ToolError& e) {
-      m.content = std::string("Error: ") + e.what();
-      m.error = true;
-    } catch (const ValidationError& e) {
+      const Json result = make_tool_call(call.name, call.requestor, call.arguments);
+      sync_tools();
+      m.content = tool_result_text(result);
+    } catch (const std::exception& e) {
       m.content = std::string("Error: ") + e.what();
       m.error = true;
     }

@@ -1,0 +1,43 @@
+// Evaluator parity with the official tau2-bench evaluator, and pass^k.
+#include <doctest/doctest.h>
+
+#include "parity_check.h"
+#include "tau2/airline.h"
+#include "tau2/retail.h"
+
+using namespace gemma4::eval::tau2;
+
+static const std::string kData = TAU2_TEST_DATA;
+
+TEST_CASE("evaluator parity: airline trajectories score as the official evaluator scores them") {
+  const Json db = load_json_file(kData + "/airline/db.json");
+  const auto kinds = tau2_test::check_parity(kData + "/airline", [&] { return airline::make_environment(db, "policy"); });
+  int total = 0, successes = 0;
+  for (const auto& [k, n] : kinds) {
+    total += n;
+    if (k.rfind("success", 0) == 0) successes += n;
+  }
+  CHECK(total >= 30);
+  CHECK(successes >= 10);
+  CHECK(total - successes >= 10);
+}
+
+TEST_CASE("pass^k follows agent_metrics.py") {
+  // task a: 3/4 successes, task b: 1/4, task c: 4/4; one infrastructure error is excluded.
+  std::vector<TrialResult> trials;
+  auto add = [&](const char* id, std::initializer_list<double> rewards) {
+    for (double r : rewards) trials.push_back({id, r, "user_stop"});
+  };
+  add("a", {1, 1, 0, 1});
+  add("b", {0, 0, 1.0 - 1e-7, 0});
+  add("c", {1, 1, 1, 1});
+  trials.push_back({"c", 0.0, "infrastructure_error"});
+  const PassHatK m = compute_pass_hat_k(trials);
+  REQUIRE(m.pass_hat_k.size() == 4);
+  // pass^1 = (3/4 + 1/4 + 1)/3, pass^2 = (C(3,2)/C(4,2) + 0 + 1)/3, pass^4 = (0 + 0 + 1)/3
+  CHECK(m.pass_hat_k[0] == doctest::Approx((0.75 + 0.25 + 1.0) / 3));
+  CHECK(m.pass_hat_k[1] == doctest::Approx((3.0 / 6 + 0 + 1) / 3));
+  CHECK(m.pass_hat_k[3] == doctest::Approx(1.0 / 3));
+  CHECK(m.infra_errors == 1);
+  CHECK(m.num_simulations == 12);
+}
