@@ -72,6 +72,13 @@ inline std::map<std::string, int> check_parity(const std::string& domain_dir, co
       for (const auto& b : want["action_match"]) exp.push_back(b.get<bool>());
       CHECK(bools(got.action_checks, "action_match") == exp);
     }
+    if (want["nl_met"].is_array()) {
+      REQUIRE(got.nl_assertions.has_value());
+      std::vector<bool> exp, ours;
+      for (const auto& b : want["nl_met"]) exp.push_back(b.get<bool>());
+      for (const auto& c : *got.nl_assertions) ours.push_back(c.met);
+      CHECK(ours == exp);
+    }
     if (want["judge_prompt"].is_array()) {
       REQUIRE(judge.requests.size() == 1);
       REQUIRE(judge.requests[0].messages.size() == 2);
