@@ -11,6 +11,8 @@
 
 #include "tau2/py_json.h"
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,13 +36,15 @@ struct ModelField {
 };
 
 struct FieldType {
-  enum class Kind { Str, Int, Float, Bool, Literal, List, Dict, Model, Union, Optional, Any };
+  enum class Kind { Str, Int, Float, Bool, Literal, List, Dict, Model, Union, Optional, Any, Date, DateTime };
   Kind kind = Kind::Any;
   std::vector<std::string> literals;    // Literal["a", "b"]
   FieldTypePtr item;                    // List[item], Dict[str, item], Optional[item]
   std::string model_name;               // Model
   std::vector<ModelField> fields;       // Model
   std::vector<FieldTypePtr> alternatives;  // Union
+  bool forbid_extra = false;            // Model: BaseModelNoExtra (unknown keys are errors)
+  std::vector<std::string> key_literals;  // Dict: allowed keys (enum-keyed dicts), empty = any str
 };
 
 namespace types {
@@ -50,6 +54,10 @@ inline FieldTypePtr integer() { static auto t = make(FieldType::Kind::Int); retu
 inline FieldTypePtr number() { static auto t = make(FieldType::Kind::Float); return t; }
 inline FieldTypePtr boolean() { static auto t = make(FieldType::Kind::Bool); return t; }
 inline FieldTypePtr any() { static auto t = make(FieldType::Kind::Any); return t; }
+// datetime.date / datetime.datetime, held as Python's str() of the value ("2025-02-25",
+// "2025-01-20 14:30:00"): what json.dumps(default=str) writes and what the DB hash sees.
+inline FieldTypePtr date() { static auto t = make(FieldType::Kind::Date); return t; }
+inline FieldTypePtr datetime() { static auto t = make(FieldType::Kind::DateTime); return t; }
 inline FieldTypePtr literal(std::vector<std::string> values) {
   auto t = std::make_shared<FieldType>(); t->kind = FieldType::Kind::Literal; t->literals = std::move(values); return t;
 }
@@ -69,10 +77,23 @@ inline FieldTypePtr model(std::string name, std::vector<ModelField> fields) {
   auto t = std::make_shared<FieldType>();
   t->kind = FieldType::Kind::Model; t->model_name = std::move(name); t->fields = std::move(fields); return t;
 }
+inline FieldTypePtr strict_model(std::string name, std::vector<ModelField> fields) {
+  auto t = std::make_shared<FieldType>();
+  t->kind = FieldType::Kind::Model; t->model_name = std::move(name); t->fields = std::move(fields); t->forbid_extra = true;
+  return t;
+}
+inline FieldTypePtr dict_with_keys(std::vector<std::string> keys, FieldTypePtr item) {
+  auto t = std::make_shared<FieldType>(); t->kind = FieldType::Kind::Dict; t->item = std::move(item);
+  t->key_literals = std::move(keys); return t;
+}
 // Field helpers: required field, and optional field defaulting to None.
 inline ModelField req(std::string name, FieldTypePtr type) { return {std::move(name), std::move(type), true, nullptr}; }
 inline ModelField opt(std::string name, FieldTypePtr type) {
   return {std::move(name), optional(std::move(type)), false, nullptr};
+}
+// A field with a default (the default is stored as is: pydantic does not validate defaults).
+inline ModelField dflt(std::string name, FieldTypePtr type, Json default_value) {
+  return {std::move(name), std::move(type), false, std::move(default_value)};
 }
 }  // namespace types
 
@@ -97,6 +118,17 @@ inline bool parse_float_string(const std::string& s, double& out) {
   char* end = nullptr;
   out = std::strtod(t.c_str(), &end);
   return end == t.c_str() + t.size();
+}
+
+inline bool digits(const std::string& s, size_t pos, size_t n) {
+  if (pos + n > s.size()) return false;
+  for (size_t i = pos; i < pos + n; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+// "YYYY-MM-DD" prefix check.
+inline bool iso_date_prefix(const std::string& s) {
+  return digits(s, 0, 4) && s.size() >= 10 && s[4] == '-' && digits(s, 5, 2) && s[7] == '-' && digits(s, 8, 2);
 }
 
 [[noreturn]] inline void fail(const std::string& loc, const std::string& msg) {
@@ -164,6 +196,43 @@ inline Json validate(const FieldType& type, const Json& value, const std::string
       }
       detail::fail(loc, "Input should be " + expected);
     }
+    case K::Date: {
+      // pydantic: "YYYY-MM-DD", or a datetime string whose time is exactly midnight.
+      if (value.is_string()) {
+        const std::string v = value.get<std::string>();
+        if (detail::iso_date_prefix(v) && v.size() == 10) return value;
+        if (detail::iso_date_prefix(v) && (v.substr(10) == "T00:00:00" || v.substr(10) == " 00:00:00")) return Json(v.substr(0, 10));
+      }
+      detail::fail(loc, "Input should be a valid date in the format YYYY-MM-DD");
+    }
+    case K::DateTime: {
+      // Normalised to str(datetime): "YYYY-MM-DD HH:MM:SS[.ffffff]"; a bare date means midnight.
+      if (value.is_string()) {
+        const std::string v = value.get<std::string>();
+        if (detail::iso_date_prefix(v) && v.size() == 10) return Json(v + " 00:00:00");
+        if (detail::iso_date_prefix(v) && v.size() >= 16 && (v[10] == 'T' || v[10] == ' ') && detail::digits(v, 11, 2) &&
+            v[13] == ':' && detail::digits(v, 14, 2)) {
+          std::string out = v.substr(0, 10) + " " + v.substr(11, 5);
+          size_t pos = 16;
+          if (v.size() >= 19 && v[16] == ':' && detail::digits(v, 17, 2)) {
+            out += v.substr(16, 3);
+            pos = 19;
+          } else {
+            out += ":00";
+          }
+          if (pos < v.size() && v[pos] == '.') {
+            size_t end = pos + 1;
+            while (end < v.size() && v[end] >= '0' && v[end] <= '9') ++end;
+            std::string frac = v.substr(pos + 1, end - pos - 1);
+            frac = (frac + "000000").substr(0, 6);
+            if (frac != "000000") out += "." + frac;
+            pos = end;
+          }
+          if (pos == v.size()) return Json(out);
+        }
+      }
+      detail::fail(loc, "Input should be a valid datetime");
+    }
     case K::Optional:
       if (value.is_null()) return value;
       return validate(*type.item, value, loc);
@@ -177,13 +246,25 @@ inline Json validate(const FieldType& type, const Json& value, const std::string
     case K::Dict: {
       if (!value.is_object()) detail::fail(loc, "Input should be a valid dictionary");
       Json out = Json::object();
-      for (auto it = value.begin(); it != value.end(); ++it)
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (!type.key_literals.empty() &&
+            std::find(type.key_literals.begin(), type.key_literals.end(), it.key()) == type.key_literals.end())
+          detail::fail(loc.empty() ? it.key() : loc + "." + it.key() + ".[key]", "Input should be one of the enum values");
         out[it.key()] = validate(*type.item, it.value(), loc.empty() ? it.key() : loc + "." + it.key());
+      }
       return out;
     }
     case K::Model: {
       if (!value.is_object())
         detail::fail(loc, "Input should be a valid dictionary or instance of " + type.model_name);
+      if (type.forbid_extra)
+        for (auto it = value.begin(); it != value.end(); ++it) {
+          bool known = false;
+          for (const auto& f : type.fields) known = known || f.name == it.key();
+          if (!known)
+            throw ValidationError("1 validation error for " + type.model_name + "\n" + (loc.empty() ? it.key() : loc + "." + it.key()) +
+                                  "\n  Extra inputs are not permitted");
+        }
       Json out = Json::object();
       for (const auto& field : type.fields) {
         const std::string floc = loc.empty() ? field.name : loc + "." + field.name;

@@ -205,6 +205,14 @@ inline bool less(const Json& a, const Json& b) {
   if (a.is_string() && b.is_string()) return a.get<std::string>() < b.get<std::string>();
   throw ToolError("'<' not supported between instances of '" + py::type_name(a) + "' and '" + py::type_name(b) + "'");
 }
+// Python truthiness of a JSON value.
+inline bool truthy(const Json& v) {
+  if (v.is_null()) return false;
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number()) return num(v) != 0.0;
+  if (v.is_string()) return !v.get_ref<const std::string&>().empty();
+  return !v.empty();
+}
 // str.lower() for the ASCII range (the data is ASCII).
 inline std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -266,6 +274,24 @@ class ToolKit {
   Json db_;
   std::vector<Tool> tools_;
 };
+
+// Environment.to_json_str's _process() on a *plain* container (list, tuple, dict built by the
+// tool, not a model dump): numbers and booleans become their str(), recursively.
+inline Json py_process_plain(const Json& v) {
+  if (v.is_boolean()) return Json(v.get<bool>() ? "True" : "False");
+  if (v.is_number()) return Json(py::dumps(v));
+  if (v.is_array()) {
+    Json out = Json::array();
+    for (const auto& x : v) out.push_back(py_process_plain(x));
+    return out;
+  }
+  if (v.is_object()) {
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) out[it.key()] = py_process_plain(*it);
+    return out;
+  }
+  return v;
+}
 
 // Environment.to_json_str: the text the model sees for a tool result.
 inline std::string tool_result_text(const Json& result) {

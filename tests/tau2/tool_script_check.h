@@ -34,20 +34,43 @@ inline void check_tool_script(Environment& env, const std::string& dir) {
   const Json script = read_json(dir + "/tool_script.json");
   const Json expected = read_json(dir + "/tool_script_expected.json");
   CHECK(env.db_hash() == expected["initial_db_hash"].get<std::string>());
+  if (expected.contains("initial_user_db_hash") && expected["initial_user_db_hash"].is_string())
+    CHECK(env.user_db_hash() == std::optional<std::string>(expected["initial_user_db_hash"].get<std::string>()));
   REQUIRE(script.size() == expected["steps"].size());
   for (size_t i = 0; i < script.size(); ++i) {
+    const Json& want = expected["steps"][i];
+    if (script[i].contains("env")) {  // an initialization action or assertion
+      const Json& e = script[i]["env"];
+      INFO("step " << i << " env function " << e["func_name"].get<std::string>() << " " << e["arguments"].dump());
+      std::string content;
+      bool error = false;
+      try {
+        content = gemma4::eval::tau2::tool_result_text(env.run_env_function(e["env_type"], e["func_name"], e["arguments"]));
+      } catch (const std::exception& ex) {
+        content = std::string("Error: ") + ex.what();
+        error = true;
+      }
+      CHECK(error == want["error"].get<bool>());
+      CHECK_MESSAGE(same_tool_text(content, want["content"].get<std::string>()),
+                    "ours:     " << content << "\nofficial: " << want["content"].get<std::string>());
+      CHECK(env.db_hash() == want["db_hash"].get<std::string>());
+      if (want.contains("user_db_hash") && want["user_db_hash"].is_string())
+        CHECK(env.user_db_hash() == std::optional<std::string>(want["user_db_hash"].get<std::string>()));
+      continue;
+    }
     ToolCall call;
     call.id = "call_" + std::to_string(i);
     call.name = script[i]["name"].get<std::string>();
     call.arguments = script[i]["arguments"];
     call.requestor = script[i].value("requestor", std::string("assistant"));
     const auto msg = env.get_response(call);
-    const Json& want = expected["steps"][i];
     INFO("step " << i << " " << call.name << " " << call.arguments.dump());
     CHECK(msg.error == want["error"].get<bool>());
     CHECK_MESSAGE(same_tool_text(*msg.content, want["content"].get<std::string>()),
                   "ours:     " << *msg.content << "\nofficial: " << want["content"].get<std::string>());
     CHECK(env.db_hash() == want["db_hash"].get<std::string>());
+    if (want.contains("user_db_hash") && want["user_db_hash"].is_string())
+      CHECK(env.user_db_hash() == std::optional<std::string>(want["user_db_hash"].get<std::string>()));
   }
 }
 
