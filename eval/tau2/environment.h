@@ -318,7 +318,19 @@ inline std::string load_text_file(const std::string& path) {
   if (!in) throw std::runtime_error(path + ": cannot open file");
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  // Python's open(..., "r") reads with universal newlines: "\r\n" and "\r" become "\n".
+  const std::string raw = ss.str();
+  std::string text;
+  text.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\r') {
+      text += '\n';
+      if (i + 1 < raw.size() && raw[i + 1] == '\n') ++i;
+    } else {
+      text += raw[i];
+    }
+  }
+  return text;
 }
 
 // One domain instance: agent tools, optional user tools (telecom), policy.

@@ -11,6 +11,7 @@
 #include "tau2/orchestrator.h"
 #include "tau2/retail.h"
 #include "tau2/task.h"
+#include "tau2/telecom.h"
 #include "tau2/trajectory.h"
 
 #include <filesystem>
@@ -28,11 +29,13 @@ inline const std::vector<std::string>& domain_names() {
 
 // One domain loaded from the official data layout:
 //   <data_root>/tau2/domains/<name>/{db.json, policy.md, tasks.json, split_tasks.json}
+//   (telecom: db.json + user_db.json converted from the TOML files, main_policy.md + tech_support_manual.md)
 //   <data_root>/tau2/user_simulator/simulation_guidelines{,_tools}.md
 struct Domain {
   std::string name;
   std::string data_root;
   Json db;
+  Json user_db;  // telecom: the user's phone and surroundings
   std::string policy;
   std::vector<Task> tasks;
   std::string user_guidelines, user_guidelines_tools;
@@ -41,6 +44,8 @@ struct Domain {
     // Captures copies, so the factory outlives this Domain object.
     if (name == "airline") return [db = db, policy = policy] { return airline::make_environment(db, policy); };
     if (name == "retail") return [db = db, policy = policy] { return retail::make_environment(db, policy); };
+    if (name == "telecom")
+      return [db = db, user_db = user_db, policy = policy] { return telecom::make_environment(db, user_db, policy); };
     throw std::runtime_error("tau2 domain '" + name + "' is not implemented yet");
   }
   RunContext context(ChatBackend* agent, ChatBackend* user, ChatBackend* judge) const {
@@ -64,15 +69,19 @@ struct Domain {
 inline Domain load_domain(const std::string& data_root, const std::string& name, const std::string& split = "base") {
   if (std::find(domain_names().begin(), domain_names().end(), name) == domain_names().end())
     throw std::runtime_error("unknown tau2 domain '" + name + "' (airline, retail, telecom)");
-  if (name == "telecom") throw std::runtime_error("tau2 domain 'telecom' is not implemented yet (see eval/tau2/README.md)");
   Domain d;
   d.name = name;
   d.data_root = data_root;
   const std::string dir = data_root + "/tau2/domains/" + name;
   if (!std::filesystem::is_directory(dir))
     throw std::runtime_error(dir + ": not found; run tools/fetch_datasets.d/tau2.sh (see datasets/tau2/README.md)");
-  d.db = load_json_file(dir + "/db.json");
-  d.policy = load_text_file(dir + "/policy.md");
+  d.db = load_json_file(dir + "/db.json");  // telecom: converted from db.toml by the fetch script
+  if (name == "telecom") {
+    d.user_db = load_json_file(dir + "/user_db.json");
+    d.policy = telecom::assemble_policy(load_text_file(dir + "/main_policy.md"), load_text_file(dir + "/tech_support_manual.md"));
+  } else {
+    d.policy = load_text_file(dir + "/policy.md");
+  }
   d.tasks = tasks_from_json(load_json_file(dir + "/tasks.json"), dir + "/tasks.json");
   if (!split.empty()) {
     const Json splits = load_json_file(dir + "/split_tasks.json");

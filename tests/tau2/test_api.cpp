@@ -21,7 +21,7 @@ struct DataRoot {
     char tmpl[] = "/tmp/tau2_api_XXXXXX";
     root = mkdtemp(tmpl);
     fs::create_directories(root / "tau2" / "domains");
-    for (const char* d : {"airline", "retail"}) fs::create_directory_symlink(fs::path(kData) / d, root / "tau2" / "domains" / d);
+    for (const char* d : {"airline", "retail", "telecom"}) fs::create_directory_symlink(fs::path(kData) / d, root / "tau2" / "domains" / d);
     fs::create_directory_symlink(fs::path(kData) / "user_simulator", root / "tau2" / "user_simulator");
   }
   ~DataRoot() { fs::remove_all(root); }
@@ -38,6 +38,11 @@ TEST_CASE("load_domain reads the official layout and applies the split") {
   CHECK(all.policy.rfind("# Test airline policy", 0) == 0);
   CHECK_THROWS_WITH(load_domain(data.root.string(), "airline", "nope"), doctest::Contains("no split 'nope'"));
   CHECK_THROWS_WITH(load_domain(data.root.string(), "banking", "base"), doctest::Contains("unknown tau2 domain"));
+  const Domain tel = load_domain(data.root.string(), "telecom", "small");
+  CHECK(tel.tasks.size() == 3);
+  CHECK(tel.policy == "<main_policy>\n# Test telecom main policy\nSelf-written for tests.\n\n</main_policy>\n<tech_support_policy>\n"
+                      "# Test tech support manual\nAsk the user to check the status bar first.\n\n</tech_support_policy>");
+  CHECK(tel.environment_factory()()->user_tool_schemas().size() == 30);
   CHECK_THROWS_WITH(load_domain("/nonexistent", "retail", "base"), doctest::Contains("fetch_datasets"));
 }
 

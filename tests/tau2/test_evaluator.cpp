@@ -4,6 +4,7 @@
 #include "parity_check.h"
 #include "tau2/airline.h"
 #include "tau2/retail.h"
+#include "tau2/telecom.h"
 
 using namespace gemma4::eval::tau2;
 
@@ -25,6 +26,22 @@ TEST_CASE("evaluator parity: airline trajectories score as the official evaluato
 TEST_CASE("evaluator parity: retail trajectories score as the official evaluator scores them") {
   const Json db = load_json_file(kData + "/retail/db.json");
   const auto kinds = tau2_test::check_parity(kData + "/retail", [&] { return retail::make_environment(db, "policy"); });
+  int total = 0, successes = 0;
+  for (const auto& [k, n] : kinds) {
+    total += n;
+    if (k.rfind("success", 0) == 0) successes += n;
+  }
+  CHECK(total >= 30);
+  CHECK(successes >= 10);
+  CHECK(total - successes >= 10);
+}
+
+TEST_CASE("evaluator parity: telecom trajectories (with the user's device tool calls) score as officially") {
+  const Json db = load_json_file(kData + "/telecom/db.json");
+  const Json user_db = load_json_file(kData + "/telecom/user_db.json");
+  telecom::default_vpn_is_poor() = false;
+  const auto kinds =
+      tau2_test::check_parity(kData + "/telecom", [&] { return telecom::make_environment(db, user_db, "policy"); });
   int total = 0, successes = 0;
   for (const auto& [k, n] : kinds) {
     total += n;

@@ -4,6 +4,7 @@
 #include "tau2/airline.h"
 #include "tau2/orchestrator.h"
 #include "tau2/retail.h"
+#include "tau2/telecom.h"
 #include "tool_script_check.h"
 
 #include <deque>
@@ -243,4 +244,53 @@ TEST_CASE("orchestrator: the judge scores NL assertions and is recorded") {
 TEST_CASE("per-trial seeds equal Python's random.seed(s); randint(0, 1000000)") {
   CHECK(trial_seeds(300, 5) == std::vector<std::uint64_t>{626729, 373753, 361454, 1567, 514337});
   CHECK(trial_seeds(7, 3) == std::vector<std::uint64_t>{339563, 993908, 158176});
+}
+
+TEST_CASE("orchestrator: telecom user simulator calls its device tools") {
+  const Json db = load_json_file(kData + "/telecom/db.json");
+  const Json user_db = load_json_file(kData + "/telecom/user_db.json");
+  auto tasks = tasks_from_json(load_json_file(kData + "/telecom/tasks.json"), "tasks.json");
+  ScriptedBackend agent("agent"), user("user");
+  user.say("I have no service.").call("toggle_airplane_mode", "{}").say("Service is back! ###STOP###");
+  agent.say("Please turn off airplane mode.");
+  RunContext ctx;
+  ctx.make_env = [&] { return telecom::make_environment(db, user_db, "TELECOM POLICY"); };
+  ctx.user_guidelines = "# Guidelines\n";
+  ctx.user_guidelines_tools = "# Tool guidelines<PERSONA_GUIDELINES>\n";
+  ctx.agent = &agent;
+  ctx.user = &user;
+  const SimulationRecord rec = run_task(ctx, "telecom", tasks[1], RunConfig{});  // "airplane"
+  REQUIRE(tasks[1].id == "airplane");
+  CHECK(rec.termination_reason == "user_stop");
+  CHECK(rec.reward_info["reward"].get<double>() == 1.0);
+  std::vector<std::string> roles;
+  for (const auto& m : rec.messages) roles.push_back(m.role);
+  CHECK(roles == std::vector<std::string>{"assistant", "user", "assistant", "user", "tool", "user"});
+  CHECK(rec.messages[3].tool_calls->at(0).requestor == "user");
+  CHECK(rec.messages[4].requestor == "user");
+  CHECK(rec.messages[4].content->rfind("Airplane Mode is now OFF.", 0) == 0);
+  // The user model got its 30 device tools and the tools variant of the guidelines.
+  REQUIRE(user.requests.size() == 3);
+  CHECK(user.requests[0].tools.size() == 30);
+  CHECK(user.requests[0].messages[0].content.rfind("# Tool guidelines\n\n\n<scenario>\n", 0) == 0);
+  // Its own tool call comes back as an assistant message, the result as a tool message.
+  const auto& third = user.requests[2].messages;
+  CHECK(third[third.size() - 2].role == "assistant");
+  CHECK(third[third.size() - 2].tool_calls[0]["function"]["name"] == "toggle_airplane_mode");
+  CHECK(third.back().role == "tool");
+  CHECK(third.back().tool_call_id == third[third.size() - 2].tool_calls[0]["id"].get<std::string>());
+  // The agent saw neither the user's tool call nor its result.
+  REQUIRE(agent.requests.size() == 1);
+  CHECK(agent.requests[0].tools.size() == 13);
+
+  // A task's user_tools list restricts the user's tools.
+  ScriptedBackend agent2("agent"), user2("user");
+  user2.say("Human please ###STOP###");
+  RunContext ctx2 = ctx;
+  ctx2.agent = &agent2;
+  ctx2.user = &user2;
+  run_task(ctx2, "telecom", tasks[6], RunConfig{});
+  REQUIRE(tasks[6].id == "transfer");
+  REQUIRE(!user2.requests.empty());
+  CHECK(user2.requests[0].tools.size() == 2);
 }

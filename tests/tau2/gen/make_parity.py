@@ -34,6 +34,12 @@ def make_env_factory(domain, data_dir):
         from tau2.domains.retail.data_model import RetailDB
         from tau2.domains.retail.environment import get_environment
         return lambda **kw: get_environment(db=RetailDB.load(f"{data_dir}/db.json"))
+    if domain == "telecom":
+        from tau2.domains.telecom.data_model import TelecomDB
+        from tau2.domains.telecom.environment import get_environment
+        from tau2.domains.telecom.user_data_model import TelecomUserDB
+        return lambda **kw: get_environment(db=TelecomDB.load(f"{data_dir}/db.json"),
+                                            user_db=TelecomUserDB.load(f"{data_dir}/user_db.json"))
     raise SystemExit(domain)
 
 
