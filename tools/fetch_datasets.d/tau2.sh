@@ -16,9 +16,9 @@
 set -euo pipefail
 
 REVISION="a2c024725189473d2d7cea3a5cfdbcc67478e41f"   # tau2-bench v1.0.1 line, 2026-08-18
-BASE="https://raw.githubusercontent.com/sierra-research/tau2-bench/${REVISION}/data/tau2"
+BASE="${TAU2_BASE_URL:-https://raw.githubusercontent.com/sierra-research/tau2-bench/${REVISION}/data/tau2}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-OUT="${ROOT}/datasets/tau2/data"
+OUT="${TAU2_OUT:-${ROOT}/datasets/tau2/data}"   # both overridable for mirrors and tests
 
 FILES=(
   domains/airline/db.json domains/airline/policy.md domains/airline/tasks.json domains/airline/split_tasks.json
