@@ -253,7 +253,9 @@ class ToolKit {
   }
   // Non-tool functions callable from initialization_actions and env_assertions.
   virtual Json call_env_function(const std::string& name, const Json& args) {
-    return use_tool(name, args);  // tool methods are also plain methods
+    // Tool methods are also plain methods; anything else does not exist (Python: getattr fails).
+    if (find(name) == nullptr) throw ToolError("'" + class_name_ + "' object has no attribute '" + name + "'");
+    return use_tool(name, args);
   }
   const std::string& class_name() const { return class_name_; }
 

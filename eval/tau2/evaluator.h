@@ -90,12 +90,20 @@ inline std::string nl_judge_user_prompt(const std::vector<Message>& trajectory, 
          py::repr(assertions) + "\n        ";
 }
 
+// A plain text message for a ChatRequest.
+inline ChatMessage chat_text(std::string role, std::string content) {
+  ChatMessage m;
+  m.role = std::move(role);
+  m.content = std::move(content);
+  return m;
+}
+
 // Asks the judge; throws when its answer is not the JSON the official evaluator parses.
 inline std::vector<NLAssertionCheck> judge_nl_assertions(ChatBackend& judge, const std::vector<Message>& trajectory,
                                                          const std::vector<std::string>& assertions) {
   ChatRequest req;
-  req.messages.push_back(ChatMessage{"system", nl_judge_system_prompt(), "", nlohmann::json::array(), "", "", nullptr});
-  req.messages.push_back(ChatMessage{"user", nl_judge_user_prompt(trajectory, assertions), "", nlohmann::json::array(), "", "", nullptr});
+  req.messages.push_back(chat_text("system", nl_judge_system_prompt()));
+  req.messages.push_back(chat_text("user", nl_judge_user_prompt(trajectory, assertions)));
   req.temperature = 0.0;  // DEFAULT_LLM_NL_ASSERTIONS_TEMPERATURE
   const ChatResponse resp = judge.chat(req);
   Json parsed = Json::parse(resp.message.content, nullptr, /*allow_exceptions=*/false);

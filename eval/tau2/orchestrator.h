@@ -294,7 +294,7 @@ class Simulation {
   ChatResponse ask(ChatBackend& backend, const std::string& system, const std::vector<Message>& messages, const Json& tools,
                    double temperature, int max_tokens, bool thinking) {
     ChatRequest req;
-    req.messages.push_back(ChatMessage{"system", system, "", nlohmann::json::array(), "", "", nullptr});
+    req.messages.push_back(chat_text("system", system));
     for (const auto& m : messages) req.messages.push_back(detail::to_chat(m));
     req.tools = nlohmann::json::parse(tools.dump());
     req.temperature = temperature;

@@ -35,3 +35,12 @@ TEST_CASE("telecom: the policy is assembled as the official get_environment does
   CHECK(telecom::assemble_policy("MAIN", "MANUAL") ==
         "<main_policy>\nMAIN\n</main_policy>\n<tech_support_policy>\nMANUAL\n</tech_support_policy>");
 }
+
+TEST_CASE("telecom: unknown set-up functions fail as getattr does; bad env types are refused") {
+  auto env = telecom::load_environment(kDir);
+  CHECK_THROWS_WITH(env->run_env_function("user", "fly_away", Json::object()), "'TelecomUserTools' object has no attribute 'fly_away'");
+  CHECK_THROWS_WITH(env->run_env_function("nobody", "set_user_info", Json::object()), "Invalid environment type: nobody");
+  // A tool method works as a set-up function too (tasks call disable_roaming this way).
+  CHECK(env->run_env_function("assistant", "disable_roaming", Json{{"customer_id", "C1002"}, {"line_id", "L2001"}}) ==
+        Json("Roaming disabled successfully"));
+}
