@@ -70,7 +70,7 @@ inline void forward(const Model& m, const int* tokens, size_t n, KVCache& cache,
   trace("inp_pos", -1, reinterpret_cast<const int32_t*>(a.positions.data()), {S});
 
   // Embeddings.
-  embed_rows(w.embed_tokens, tokens, n, embedding_scale(c.hidden_size, w.embed_tokens.dtype), a.x.data());
+  embed_rows(w.embed_tokens, tokens, n, embedding_scale(c.hidden_size, w.embed_tokens_file_dtype), a.x.data());
   trace("inp_scaled", -1, a.x.data(), {S, int64_t(H)});
   if (c.has_ple()) per_layer_inputs(c, w, tokens, a, k, trace);
 

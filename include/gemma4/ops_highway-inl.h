@@ -68,6 +68,20 @@ HWY_INLINE float DotBF16(const float* HWY_RESTRICT a, const uint16_t* HWY_RESTRI
   return sum;
 }
 
+// Loads `count` <= Lanes floats (zero-padded) / stores the first `count` lanes.
+HWY_INLINE hn::Vec<DF> LoadPartial(DF d, const float* p, size_t count) {
+  if (count == hn::Lanes(d)) return hn::LoadU(d, p);
+  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)] = {};
+  for (size_t i = 0; i < count; ++i) buf[i] = p[i];
+  return hn::Load(d, buf);
+}
+HWY_INLINE void StorePartial(DF d, hn::Vec<DF> v, float* p, size_t count) {
+  if (count == hn::Lanes(d)) return hn::StoreU(v, d, p);
+  HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)] = {};
+  hn::Store(v, d, buf);
+  for (size_t i = 0; i < count; ++i) p[i] = buf[i];
+}
+
 // Parallel over weight rows (output features); each weight row is streamed once for all x rows.
 void MatmulF32(const float* x, size_t rows, size_t in, const float* w, size_t out, float* y) {
 #pragma omp parallel for schedule(static) if (rows * in * out >= kParallelWork)
@@ -138,21 +152,17 @@ HWY_INLINE void SoftmaxInPlace(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   const auto vmx = hn::Set(d, mx);
   auto vsum = hn::Zero(d);
-  size_t i = 0;
-  for (; i + N <= n; i += N) {
-    const auto e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vmx));
-    hn::StoreU(e, d, x + i);
+  for (size_t i = 0; i < n; i += N) {
+    const size_t count = n - i < N ? n - i : N;
+    // Padding lanes hold x = mx - inf, whose exp is 0.
+    HWY_ALIGN float buf[HWY_MAX_BYTES / sizeof(float)];
+    for (size_t j = 0; j < N; ++j) buf[j] = j < count ? x[i + j] : -std::numeric_limits<float>::infinity();
+    const auto e = hn::Exp(d, hn::Sub(hn::Load(d, buf), vmx));
     vsum = hn::Add(vsum, e);
+    StorePartial(d, e, x + i, count);
   }
-  float sum = hn::GetLane(hn::SumOfLanes(d, vsum));
-  for (; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
-  }
-  const auto vinv = hn::Set(d, 1.0f / sum);
-  i = 0;
-  for (; i + N <= n; i += N) hn::StoreU(hn::Mul(hn::LoadU(d, x + i), vinv), d, x + i);
-  for (; i < n; ++i) x[i] *= 1.0f / sum;
+  const float inv = 1.0f / hn::GetLane(hn::SumOfLanes(d, vsum));
+  for (size_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
 void Softmax(float* x, size_t n) { SoftmaxInPlace(x, n); }
@@ -167,43 +177,38 @@ HWY_INLINE V GeluTanhVec(DF d, V x) {
   return hn::Mul(hn::Mul(half, x), hn::Add(one, hn::Tanh(d, inner)));
 }
 
-// Elementwise ops: a vector body, and the scalar reference for the tail.
-void GeluTanh(float* x, size_t n) {
+// Elementwise ops. The tail is processed as one more (padded) vector rather than with scalar code,
+// so an element's value never depends on where it falls in the array (prefill == decode bitwise).
+template <class Op>
+HWY_INLINE void ForEachVector(size_t n, Op op) {
   const DF d;
   const size_t N = hn::Lanes(d);
   const int64_t blocks = int64_t(n / N);
 #pragma omp parallel for schedule(static) if (n > (1 << 14))
-  for (int64_t b = 0; b < blocks; ++b) {
-    float* p = x + size_t(b) * N;
-    hn::StoreU(GeluTanhVec(d, hn::LoadU(d, p)), d, p);
-  }
-  for (size_t i = size_t(blocks) * N; i < n; ++i) x[i] = scalar::gelu_tanh_one(x[i]);
+  for (int64_t b = 0; b < blocks; ++b) op(size_t(b) * N, N);
+  if (n % N) op(size_t(blocks) * N, n % N);
+}
+
+void GeluTanh(float* x, size_t n) {
+  const DF d;
+  ForEachVector(n, [&](size_t i, size_t count) { StorePartial(d, GeluTanhVec(d, LoadPartial(d, x + i, count)), x + i, count); });
 }
 
 void Geglu(const float* gate, const float* up, float* out, size_t n) {
   const DF d;
-  const size_t N = hn::Lanes(d);
-  const int64_t blocks = int64_t(n / N);
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-  for (int64_t b = 0; b < blocks; ++b) {
-    const size_t i = size_t(b) * N;
-    hn::StoreU(hn::Mul(GeluTanhVec(d, hn::LoadU(d, gate + i)), hn::LoadU(d, up + i)), d, out + i);
-  }
-  for (size_t i = size_t(blocks) * N; i < n; ++i) out[i] = scalar::gelu_tanh_one(gate[i]) * up[i];
+  ForEachVector(n, [&](size_t i, size_t count) {
+    StorePartial(d, hn::Mul(GeluTanhVec(d, LoadPartial(d, gate + i, count)), LoadPartial(d, up + i, count)), out + i,
+                 count);
+  });
 }
 
 void Softcap(float* x, size_t n, float cap) {
   const DF d;
-  const size_t N = hn::Lanes(d);
-  const int64_t blocks = int64_t(n / N);
   const auto vcap = hn::Set(d, cap);
-#pragma omp parallel for schedule(static) if (n > (1 << 14))
-  for (int64_t b = 0; b < blocks; ++b) {
-    float* p = x + size_t(b) * N;
-    // Divide (as PyTorch does) rather than multiply by 1/cap, which rounds differently.
-    hn::StoreU(hn::Mul(vcap, hn::Tanh(d, hn::Div(hn::LoadU(d, p), vcap))), d, p);
-  }
-  for (size_t i = size_t(blocks) * N; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+  // Divide (as PyTorch does) rather than multiply by 1/cap, which rounds differently.
+  ForEachVector(n, [&](size_t i, size_t count) {
+    StorePartial(d, hn::Mul(vcap, hn::Tanh(d, hn::Div(LoadPartial(d, x + i, count), vcap))), x + i, count);
+  });
 }
 
 void Attention(const AttentionArgs& a) {

@@ -24,7 +24,7 @@ inline void per_layer_inputs(const TextConfig& c, const TextWeights& w, const in
   const size_t S = size_t(a.tokens), L = size_t(c.num_hidden_layers), P = size_t(c.hidden_size_per_layer_input);
   const size_t n = S * L * P;
   const Weight& table = w.embed_tokens_per_layer;
-  embed_rows(table, ids, S, embedding_scale(int(P), table.dtype), a.ple_selected.data());
+  embed_rows(table, ids, S, embedding_scale(int(P), w.embed_tokens_per_layer_file_dtype), a.ple_selected.data());
   trace("inp_per_layer_selected", -1, a.ple_selected.data(), {int64_t(S), int64_t(L), int64_t(P)});
 
   ops::matmul(k, a.x.data(), S, w.per_layer_model_projection, a.ple.data());

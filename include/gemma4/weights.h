@@ -36,6 +36,8 @@ struct LayerWeights {
 struct TextWeights {
   std::string prefix;  // "model.language_model." or "model."
   Weight embed_tokens;  // [V, H], also the tied LM head
+  DType embed_tokens_file_dtype = DType::kF32;  // as stored (f16 tables are widened at load)
+  DType embed_tokens_per_layer_file_dtype = DType::kF32;
   Weight lm_head;       // untied models only
   Weight norm;
   Weight embed_tokens_per_layer, per_layer_model_projection, per_layer_projection_norm;  // PLE
@@ -51,8 +53,9 @@ class Binder {
   Binder(const WeightSource& src, std::string prefix) : src_(src), prefix_(std::move(prefix)) {}
 
   // A tensor of exactly `shape`; a matrix keeps f32/bf16, f16 is widened.
-  Weight matrix(const std::string& rel, std::vector<int64_t> shape) const {
+  Weight matrix(const std::string& rel, std::vector<int64_t> shape, DType* stored_dtype = nullptr) const {
     Weight w = fetch(rel, shape);
+    if (stored_dtype) *stored_dtype = w.dtype;
     return w.dtype == DType::kF16 ? to_f32(w) : w;
   }
   // A small tensor, always float32.
@@ -86,7 +89,7 @@ inline TextWeights bind_text_weights(const TextConfig& c, const WeightSource& sr
          "checkpoint)");
   const detail::Binder b(src, tw.prefix);
   const int64_t H = c.hidden_size, L = c.num_hidden_layers;
-  tw.embed_tokens = b.matrix("embed_tokens.weight", {c.vocab_size, H});
+  tw.embed_tokens = b.matrix("embed_tokens.weight", {c.vocab_size, H}, &tw.embed_tokens_file_dtype);
   tw.norm = b.vector("norm.weight", {H});
   if (!c.tie_word_embeddings) {
     const detail::Binder top(src, "");
@@ -94,7 +97,8 @@ inline TextWeights bind_text_weights(const TextConfig& c, const WeightSource& sr
   }
   if (c.has_ple()) {
     const int64_t P = c.hidden_size_per_layer_input;
-    tw.embed_tokens_per_layer = b.matrix("embed_tokens_per_layer.weight", {c.vocab_size_per_layer_input, L * P});
+    tw.embed_tokens_per_layer = b.matrix("embed_tokens_per_layer.weight", {c.vocab_size_per_layer_input, L * P},
+                                         &tw.embed_tokens_per_layer_file_dtype);
     tw.per_layer_model_projection = b.matrix("per_layer_model_projection.weight", {L * P, H});
     tw.per_layer_projection_norm = b.vector("per_layer_projection_norm.weight", {P});
   }
