@@ -217,8 +217,12 @@ class Bundle {
         t.scale_log2 = s.at("scale_log2").get<int>();
         specs.push_back(std::move(t));
       }
-      SyntheticSource src(std::move(specs), manifest_path_ + ": models." + rel + ".synthetic_weights");
-      m = std::make_unique<Model>(Model::from_source(std::move(mc), src));
+      double bytes = 0;
+      for (const auto& t : specs) bytes += 4.0 * double(num_elements(t.shape));
+      auto src = std::make_shared<SyntheticSource>(std::move(specs), manifest_path_ + ": models." + rel + ".synthetic_weights");
+      // Above ~2 GiB of float32 weights, generate each layer when it runs instead of all at once.
+      if (bytes > 2.0 * (1 << 30)) m = std::make_unique<Model>(Model::streaming(std::move(mc), src));
+      else m = std::make_unique<Model>(Model::from_source(std::move(mc), *src));
     }
     return *(models_[rel] = std::move(m));
   }

@@ -31,8 +31,26 @@ namespace gemma4 {
 struct Model {
   ModelConfig config;
   TextWeights weights;
+  // Streaming mode (models larger than memory, e.g. real-width synthetic ones): weights.layers is
+  // empty and each layer is bound from `layer_source` just before it runs, then dropped.
+  std::shared_ptr<const WeightSource> layer_source;
 
   const TextConfig& text() const { return config.text; }
+
+  // Layer i's weights: the bound ones, or freshly bound into `storage` when streaming.
+  const LayerWeights& layer(int i, LayerWeights& storage) const {
+    if (!layer_source) return weights.layers[size_t(i)];
+    storage = bind_layer_weights(config.text, *layer_source, weights.prefix, i);
+    return storage;
+  }
+
+  static Model streaming(ModelConfig config, std::shared_ptr<const WeightSource> source) {
+    Model m;
+    m.config = std::move(config);
+    m.weights = bind_text_weights(m.config.text, *source, /*bind_layers=*/false);
+    m.layer_source = std::move(source);
+    return m;
+  }
 
   // Binds the text weights of `source` to `config` (shapes checked, names per HF).
   static Model from_source(ModelConfig config, const WeightSource& source) {
@@ -87,8 +105,10 @@ inline void forward(const Model& m, const int* tokens, size_t n, KVCache& cache,
   }
   a.shared_kv[0] = a.shared_kv[1] = KeySet{};
 
-  for (int i = 0; i < c.num_hidden_layers; ++i)
-    decoder_layer(c, i, w.layers[size_t(i)], a, cache, rules[int(c.layers[size_t(i)].type)], k, trace);
+  for (int i = 0; i < c.num_hidden_layers; ++i) {
+    LayerWeights streamed;
+    decoder_layer(c, i, m.layer(i, streamed), a, cache, rules[int(c.layers[size_t(i)].type)], k, trace);
+  }
   cache.advance(int(n));
 
   // Final norm, tied LM head, soft-cap.

@@ -17,6 +17,7 @@
 #include <hwy/highway.h>
 #include <hwy/contrib/math/math-inl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -50,24 +51,6 @@ HWY_INLINE float DotF32(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b
   return sum;
 }
 
-// Σ a[i]·bf16(b[i]): bf16 lanes are widened to f32 (exact) before the multiply-add.
-HWY_INLINE float DotBF16(const float* HWY_RESTRICT a, const uint16_t* HWY_RESTRICT b, size_t n) {
-  const DF d;
-  const hn::Rebind<hwy::bfloat16_t, DF> dbf;
-  const size_t N = hn::Lanes(d);
-  const hwy::bfloat16_t* bb = reinterpret_cast<const hwy::bfloat16_t*>(b);
-  auto s0 = hn::Zero(d), s1 = hn::Zero(d);
-  size_t i = 0;
-  for (; i + 2 * N <= n; i += 2 * N) {
-    s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::PromoteTo(d, hn::LoadU(dbf, bb + i)), s0);
-    s1 = hn::MulAdd(hn::LoadU(d, a + i + N), hn::PromoteTo(d, hn::LoadU(dbf, bb + i + N)), s1);
-  }
-  for (; i + N <= n; i += N) s0 = hn::MulAdd(hn::LoadU(d, a + i), hn::PromoteTo(d, hn::LoadU(dbf, bb + i)), s0);
-  float sum = hn::GetLane(hn::SumOfLanes(d, hn::Add(s0, s1)));
-  for (; i < n; ++i) sum += a[i] * bf16_to_f32(b[i]);
-  return sum;
-}
-
 // Loads `count` <= Lanes floats (zero-padded) / stores the first `count` lanes.
 HWY_INLINE hn::Vec<DF> LoadPartial(DF d, const float* p, size_t count) {
   if (count == hn::Lanes(d)) return hn::LoadU(d, p);
@@ -82,21 +65,124 @@ HWY_INLINE void StorePartial(DF d, hn::Vec<DF> v, float* p, size_t count) {
   for (size_t i = 0; i < count; ++i) p[i] = buf[i];
 }
 
-// Parallel over weight rows (output features); each weight row is streamed once for all x rows.
-void MatmulF32(const float* x, size_t rows, size_t in, const float* w, size_t out, float* y) {
-#pragma omp parallel for schedule(static) if (rows * in * out >= kParallelWork)
-  for (int64_t n = 0; n < int64_t(out); ++n) {
-    const float* wn = w + size_t(n) * in;
-    for (size_t m = 0; m < rows; ++m) y[m * out + size_t(n)] = DotF32(x + m * in, wn, in);
+// ---- matmul ---------------------------------------------------------------------------------
+// y[m, n] = x[m, :] · w[n, :]. Every output uses ONE vector accumulator over k (then a lane sum and
+// a scalar tail), whichever tile computes it, so a token's result does not depend on how many
+// tokens share the call (prefill == decode, bitwise). Tiles of 4 x-rows × 4 weight-rows reuse each
+// load four times; x is blocked by 64 rows so it stays in cache while the weights stream by.
+
+HWY_INLINE hn::Vec<DF> LoadWeights(DF d, const float* p) { return hn::LoadU(d, p); }
+HWY_INLINE hn::Vec<DF> LoadWeights(DF d, const uint16_t* p) {
+  const hn::Rebind<hwy::bfloat16_t, DF> dbf;
+  return hn::PromoteTo(d, hn::LoadU(dbf, reinterpret_cast<const hwy::bfloat16_t*>(p)));
+}
+HWY_INLINE float WeightToFloat(float w) { return w; }
+HWY_INLINE float WeightToFloat(uint16_t w) { return bf16_to_f32(w); }
+
+template <class WT>
+HWY_INLINE float Finish(DF d, hn::Vec<DF> acc, const float* x, const WT* w, size_t k, size_t K) {
+  float s = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; k < K; ++k) s += x[k] * WeightToFloat(w[k]);
+  return s;
+}
+
+template <class WT>
+HWY_INLINE float Dot1x1(const float* HWY_RESTRICT x, const WT* HWY_RESTRICT w, size_t K) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  auto acc = hn::Zero(d);
+  size_t k = 0;
+  for (; k + N <= K; k += N) acc = hn::MulAdd(hn::LoadU(d, x + k), LoadWeights(d, w + k), acc);
+  return Finish(d, acc, x, w, k, K);
+}
+
+// One x row against 4 weight rows.
+template <class WT>
+HWY_INLINE void Dot1x4(const float* HWY_RESTRICT x, const WT* w, size_t K, float* y) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  const WT *w0 = w, *w1 = w + K, *w2 = w + 2 * K, *w3 = w + 3 * K;
+  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
+  size_t k = 0;
+  for (; k + N <= K; k += N) {
+    const auto xv = hn::LoadU(d, x + k);
+    a0 = hn::MulAdd(xv, LoadWeights(d, w0 + k), a0);
+    a1 = hn::MulAdd(xv, LoadWeights(d, w1 + k), a1);
+    a2 = hn::MulAdd(xv, LoadWeights(d, w2 + k), a2);
+    a3 = hn::MulAdd(xv, LoadWeights(d, w3 + k), a3);
+  }
+  y[0] = Finish(d, a0, x, w0, k, K);
+  y[1] = Finish(d, a1, x, w1, k, K);
+  y[2] = Finish(d, a2, x, w2, k, K);
+  y[3] = Finish(d, a3, x, w3, k, K);
+}
+
+// 4 x rows against 4 weight rows: 16 accumulators, 8 loads per 16 multiply-adds.
+template <class WT>
+HWY_INLINE void Dot4x4(const float* HWY_RESTRICT x, size_t K, const WT* w, float* y, size_t ldy) {
+  const DF d;
+  const size_t N = hn::Lanes(d);
+  const float *x0 = x, *x1 = x + K, *x2 = x + 2 * K, *x3 = x + 3 * K;
+  const WT *w0 = w, *w1 = w + K, *w2 = w + 2 * K, *w3 = w + 3 * K;
+  auto a00 = hn::Zero(d), a01 = hn::Zero(d), a02 = hn::Zero(d), a03 = hn::Zero(d);
+  auto a10 = hn::Zero(d), a11 = hn::Zero(d), a12 = hn::Zero(d), a13 = hn::Zero(d);
+  auto a20 = hn::Zero(d), a21 = hn::Zero(d), a22 = hn::Zero(d), a23 = hn::Zero(d);
+  auto a30 = hn::Zero(d), a31 = hn::Zero(d), a32 = hn::Zero(d), a33 = hn::Zero(d);
+  size_t k = 0;
+  for (; k + N <= K; k += N) {
+    const auto v0 = LoadWeights(d, w0 + k), v1 = LoadWeights(d, w1 + k);
+    const auto v2 = LoadWeights(d, w2 + k), v3 = LoadWeights(d, w3 + k);
+    auto u = hn::LoadU(d, x0 + k);
+    a00 = hn::MulAdd(u, v0, a00), a01 = hn::MulAdd(u, v1, a01), a02 = hn::MulAdd(u, v2, a02), a03 = hn::MulAdd(u, v3, a03);
+    u = hn::LoadU(d, x1 + k);
+    a10 = hn::MulAdd(u, v0, a10), a11 = hn::MulAdd(u, v1, a11), a12 = hn::MulAdd(u, v2, a12), a13 = hn::MulAdd(u, v3, a13);
+    u = hn::LoadU(d, x2 + k);
+    a20 = hn::MulAdd(u, v0, a20), a21 = hn::MulAdd(u, v1, a21), a22 = hn::MulAdd(u, v2, a22), a23 = hn::MulAdd(u, v3, a23);
+    u = hn::LoadU(d, x3 + k);
+    a30 = hn::MulAdd(u, v0, a30), a31 = hn::MulAdd(u, v1, a31), a32 = hn::MulAdd(u, v2, a32), a33 = hn::MulAdd(u, v3, a33);
+  }
+  float* y0 = y;
+  float* y1 = y + ldy;
+  float* y2 = y + 2 * ldy;
+  float* y3 = y + 3 * ldy;
+  y0[0] = Finish(d, a00, x0, w0, k, K), y0[1] = Finish(d, a01, x0, w1, k, K);
+  y0[2] = Finish(d, a02, x0, w2, k, K), y0[3] = Finish(d, a03, x0, w3, k, K);
+  y1[0] = Finish(d, a10, x1, w0, k, K), y1[1] = Finish(d, a11, x1, w1, k, K);
+  y1[2] = Finish(d, a12, x1, w2, k, K), y1[3] = Finish(d, a13, x1, w3, k, K);
+  y2[0] = Finish(d, a20, x2, w0, k, K), y2[1] = Finish(d, a21, x2, w1, k, K);
+  y2[2] = Finish(d, a22, x2, w2, k, K), y2[3] = Finish(d, a23, x2, w3, k, K);
+  y3[0] = Finish(d, a30, x3, w0, k, K), y3[1] = Finish(d, a31, x3, w1, k, K);
+  y3[2] = Finish(d, a32, x3, w2, k, K), y3[3] = Finish(d, a33, x3, w3, k, K);
+}
+
+template <class WT>
+HWY_INLINE void MatmulT(const float* x, size_t rows, size_t K, const WT* w, size_t out, float* y) {
+  constexpr size_t kRowBlock = 64;
+  const int64_t col_blocks = int64_t((out + 3) / 4);
+  for (size_t m0 = 0; m0 < rows; m0 += kRowBlock) {
+    const size_t m1 = std::min(rows, m0 + kRowBlock);
+#pragma omp parallel for schedule(static) if ((m1 - m0) * K * out >= kParallelWork)
+    for (int64_t cb = 0; cb < col_blocks; ++cb) {
+      const size_t n = size_t(cb) * 4;
+      const WT* wn = w + n * K;
+      if (n + 4 <= out) {
+        size_t m = m0;
+        for (; m + 4 <= m1; m += 4) Dot4x4(x + m * K, K, wn, y + m * out + n, out);
+        for (; m < m1; ++m) Dot1x4(x + m * K, wn, K, y + m * out + n);
+      } else {
+        for (size_t m = m0; m < m1; ++m)
+          for (size_t j = n; j < out; ++j) y[m * out + j] = Dot1x1(x + m * K, w + j * K, K);
+      }
+    }
   }
 }
 
+void MatmulF32(const float* x, size_t rows, size_t in, const float* w, size_t out, float* y) {
+  MatmulT(x, rows, in, w, out, y);
+}
+
 void MatmulBF16(const float* x, size_t rows, size_t in, const uint16_t* w, size_t out, float* y) {
-#pragma omp parallel for schedule(static) if (rows * in * out >= kParallelWork)
-  for (int64_t n = 0; n < int64_t(out); ++n) {
-    const uint16_t* wn = w + size_t(n) * in;
-    for (size_t m = 0; m < rows; ++m) y[m * out + size_t(n)] = DotBF16(x + m * in, wn, in);
-  }
+  MatmulT(x, rows, in, w, out, y);
 }
 
 void RmsNorm(const float* x, const float* weight, size_t rows, size_t dim, float eps, float* y) {

@@ -79,7 +79,53 @@ class Binder {
 
 }  // namespace detail
 
-inline TextWeights bind_text_weights(const TextConfig& c, const WeightSource& src) {
+// The weights of decoder layer i (also used on its own to stream layers of very large models).
+inline LayerWeights bind_layer_weights(const TextConfig& c, const WeightSource& src, const std::string& prefix, int i) {
+  const detail::Binder b(src, prefix);
+  const int64_t H = c.hidden_size;
+  const LayerSpec& s = c.layers[size_t(i)];
+  LayerWeights w;
+  const std::string p = "layers." + std::to_string(i) + ".";
+  const int64_t D = s.head_dim, Hq = c.num_attention_heads, Hkv = s.num_kv_heads, I = s.intermediate_size;
+  w.input_layernorm = b.vector(p + "input_layernorm.weight", {H});
+  w.post_attention_layernorm = b.vector(p + "post_attention_layernorm.weight", {H});
+  w.pre_feedforward_layernorm = b.vector(p + "pre_feedforward_layernorm.weight", {H});
+  w.post_feedforward_layernorm = b.vector(p + "post_feedforward_layernorm.weight", {H});
+  w.layer_scalar = b.vector(p + "layer_scalar", {1}).f32()[0];
+  w.q_proj = b.matrix(p + "self_attn.q_proj.weight", {Hq * D, H});
+  w.q_norm = b.vector(p + "self_attn.q_norm.weight", {D});
+  w.o_proj = b.matrix(p + "self_attn.o_proj.weight", {H, Hq * D});
+  if (!s.kv_shared) {
+    w.k_proj = b.matrix(p + "self_attn.k_proj.weight", {Hkv * D, H});
+    w.k_norm = b.vector(p + "self_attn.k_norm.weight", {D});
+    if (!s.k_eq_v) w.v_proj = b.matrix(p + "self_attn.v_proj.weight", {Hkv * D, H});
+  }
+  w.gate_proj = b.matrix(p + "mlp.gate_proj.weight", {I, H});
+  w.up_proj = b.matrix(p + "mlp.up_proj.weight", {I, H});
+  w.down_proj = b.matrix(p + "mlp.down_proj.weight", {H, I});
+  if (c.has_ple()) {
+    const int64_t P = c.hidden_size_per_layer_input;
+    w.per_layer_input_gate = b.matrix(p + "per_layer_input_gate.weight", {P, H});
+    w.per_layer_projection = b.matrix(p + "per_layer_projection.weight", {H, P});
+    w.post_per_layer_input_norm = b.vector(p + "post_per_layer_input_norm.weight", {H});
+  }
+  if (c.enable_moe_block) {
+    const int64_t E = c.num_experts, Im = c.moe_intermediate_size;
+    w.router_proj = b.matrix(p + "router.proj.weight", {E, H});
+    w.router_scale = b.vector(p + "router.scale", {H});
+    w.router_per_expert_scale = b.vector(p + "router.per_expert_scale", {E});
+    w.experts_gate_up = b.matrix(p + "experts.gate_up_proj", {E, 2 * Im, H});
+    w.experts_down = b.matrix(p + "experts.down_proj", {E, H, Im});
+    w.pre_feedforward_layernorm_2 = b.vector(p + "pre_feedforward_layernorm_2.weight", {H});
+    w.post_feedforward_layernorm_1 = b.vector(p + "post_feedforward_layernorm_1.weight", {H});
+    w.post_feedforward_layernorm_2 = b.vector(p + "post_feedforward_layernorm_2.weight", {H});
+  }
+  return w;
+}
+
+// Binds every tensor the text decoder reads (with bind_layers = false: only the global ones, for a
+// model that binds each layer when it runs).
+inline TextWeights bind_text_weights(const TextConfig& c, const WeightSource& src, bool bind_layers = true) {
   TextWeights tw;
   if (src.contains("model.language_model.embed_tokens.weight")) tw.prefix = "model.language_model.";
   else if (src.contains("model.embed_tokens.weight")) tw.prefix = "model.";
@@ -102,45 +148,9 @@ inline TextWeights bind_text_weights(const TextConfig& c, const WeightSource& sr
     tw.per_layer_model_projection = b.matrix("per_layer_model_projection.weight", {L * P, H});
     tw.per_layer_projection_norm = b.vector("per_layer_projection_norm.weight", {P});
   }
-  tw.layers.resize(size_t(L));
-  for (int i = 0; i < L; ++i) {
-    const LayerSpec& s = c.layers[size_t(i)];
-    LayerWeights& w = tw.layers[size_t(i)];
-    const std::string p = "layers." + std::to_string(i) + ".";
-    const int64_t D = s.head_dim, Hq = c.num_attention_heads, Hkv = s.num_kv_heads, I = s.intermediate_size;
-    w.input_layernorm = b.vector(p + "input_layernorm.weight", {H});
-    w.post_attention_layernorm = b.vector(p + "post_attention_layernorm.weight", {H});
-    w.pre_feedforward_layernorm = b.vector(p + "pre_feedforward_layernorm.weight", {H});
-    w.post_feedforward_layernorm = b.vector(p + "post_feedforward_layernorm.weight", {H});
-    w.layer_scalar = b.vector(p + "layer_scalar", {1}).f32()[0];
-    w.q_proj = b.matrix(p + "self_attn.q_proj.weight", {Hq * D, H});
-    w.q_norm = b.vector(p + "self_attn.q_norm.weight", {D});
-    w.o_proj = b.matrix(p + "self_attn.o_proj.weight", {H, Hq * D});
-    if (!s.kv_shared) {
-      w.k_proj = b.matrix(p + "self_attn.k_proj.weight", {Hkv * D, H});
-      w.k_norm = b.vector(p + "self_attn.k_norm.weight", {D});
-      if (!s.k_eq_v) w.v_proj = b.matrix(p + "self_attn.v_proj.weight", {Hkv * D, H});
-    }
-    w.gate_proj = b.matrix(p + "mlp.gate_proj.weight", {I, H});
-    w.up_proj = b.matrix(p + "mlp.up_proj.weight", {I, H});
-    w.down_proj = b.matrix(p + "mlp.down_proj.weight", {H, I});
-    if (c.has_ple()) {
-      const int64_t P = c.hidden_size_per_layer_input;
-      w.per_layer_input_gate = b.matrix(p + "per_layer_input_gate.weight", {P, H});
-      w.per_layer_projection = b.matrix(p + "per_layer_projection.weight", {H, P});
-      w.post_per_layer_input_norm = b.vector(p + "post_per_layer_input_norm.weight", {H});
-    }
-    if (c.enable_moe_block) {
-      const int64_t E = c.num_experts, Im = c.moe_intermediate_size;
-      w.router_proj = b.matrix(p + "router.proj.weight", {E, H});
-      w.router_scale = b.vector(p + "router.scale", {H});
-      w.router_per_expert_scale = b.vector(p + "router.per_expert_scale", {E});
-      w.experts_gate_up = b.matrix(p + "experts.gate_up_proj", {E, 2 * Im, H});
-      w.experts_down = b.matrix(p + "experts.down_proj", {E, H, Im});
-      w.pre_feedforward_layernorm_2 = b.vector(p + "pre_feedforward_layernorm_2.weight", {H});
-      w.post_feedforward_layernorm_1 = b.vector(p + "post_feedforward_layernorm_1.weight", {H});
-      w.post_feedforward_layernorm_2 = b.vector(p + "post_feedforward_layernorm_2.weight", {H});
-    }
+  if (bind_layers) {
+    tw.layers.resize(size_t(L));
+    for (int i = 0; i < L; ++i) tw.layers[size_t(i)] = bind_layer_weights(c, src, tw.prefix, i);
   }
   return tw;
 }

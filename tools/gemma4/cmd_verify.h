@@ -69,6 +69,7 @@ inline int run_verify(const VerifyOptions& o) {
     }
     golden::CaseResult r = golden::run_case(bundle, name, k);
     print_case(r, o.quiet);
+    std::fflush(stdout);
     if (r.status == golden::CaseResult::kPass) ++pass;
     else if (r.status == golden::CaseResult::kFail) ++fail_count;
     else ++skip;
