@@ -24,7 +24,11 @@ from safetensors.numpy import save_file
 # (sum((x-ref)^2) / sum(ref^2)) is at most `nmse` AND its cosine similarity is at least `cosine`.
 # max_abs / max_rel are reported, not gated (they are dominated by near-zero elements).
 DEFAULT_TOLERANCES = {
-    "float32": {"nmse": 1e-10, "cosine": 0.9999999},
+    # float32: the committed float32 goldens differ from a float64 run of the same code by NMSE up
+    # to 7e-11 on some tensors (tools/golden/precision_report.py), so an independent float32
+    # implementation lands around 1e-10; 1e-9 leaves headroom and still catches every bug class
+    # the cases target (those give NMSE > 1e-4).
+    "float32": {"nmse": 1e-9, "cosine": 0.9999999},
     "bfloat16": {"nmse": 1e-4, "cosine": 0.9999},
     "int8": {"nmse": 1e-3, "cosine": 0.999},
     "int4": {"nmse": 2e-2, "cosine": 0.99},
