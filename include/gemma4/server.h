@@ -402,6 +402,7 @@ class ChatServer {
     });
     // Errors httplib produces itself (unknown path, payload too large, ...) get a JSON body too.
     http_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;  // one of ours, already a JSON error
       std::string message = res.status == 404   ? "no route for " + req.method + " " + req.path
                             : res.status == 413 ? "request body exceeds the limit of " +
                                                       std::to_string(options_.max_request_bytes) + " bytes"
