@@ -40,6 +40,21 @@ Kernels highway_kernels() {
 }
 
 // The Highway target the dispatch picked on this CPU (e.g. "AVX2"), for logs.
+// One kernel table per SIMD target this binary contains and this CPU runs (AVX3, AVX2, SSE4, ...,
+// and the EMU128/SCALAR fallback): lets tests check every target, not only the best one.
+std::vector<Kernels> highway_kernels_per_target() {
+  std::vector<Kernels> out;
+  for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    Kernels k = highway_kernels();
+    k.name = hwy::TargetName(target);
+    out.push_back(k);
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  hwy::GetChosenTarget().Update(hwy::SupportedTargets());
+  return out;
+}
+
 // Highway prefers the lowest set bit among the compiled targets this CPU supports.
 std::string highway_target_name() {
   const int64_t usable = hwy::SupportedTargets() & HWY_TARGETS;

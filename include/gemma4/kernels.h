@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gemma4 {
 
@@ -65,6 +66,7 @@ inline Kernels scalar_kernels();
 // Defined in the one translation unit that defines GEMMA4_IMPLEMENTATION.
 Kernels highway_kernels();
 std::string highway_target_name();
+std::vector<Kernels> highway_kernels_per_target();
 
 inline Kernels select_kernels(Backend b) { return b == Backend::kScalar ? scalar_kernels() : highway_kernels(); }
 

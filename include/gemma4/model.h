@@ -83,6 +83,7 @@ inline void forward(const Model& m, const int* tokens, size_t n, KVCache& cache,
   const TextWeights& w = m.weights;
   const size_t H = size_t(c.hidden_size), V = size_t(c.vocab_size);
   const int64_t S = int64_t(n);
+  if (n == 0) fail("gemma4::forward", "called with no tokens");
   a.resize(c, int(n));
   for (size_t t = 0; t < n; ++t) a.positions[t] = cache.num_tokens() + int(t);
   trace("inp_pos", -1, reinterpret_cast<const int32_t*>(a.positions.data()), {S});

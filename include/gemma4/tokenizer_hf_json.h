@@ -769,6 +769,10 @@ class HfJsonTokenizer final : public Tokenizer {
         max_id = std::max(max_id, added.back().id);
       }
     }
+    // Ids index a table: refuse absurdly sparse ones rather than allocate gigabytes.
+    const std::size_t entries = vocab_.size() + added.size();
+    if (static_cast<std::size_t>(max_id) >= 4 * entries + 1024)
+      fail("model.vocab", "ids go up to " + std::to_string(max_id) + " for only " + std::to_string(entries) + " entries");
     pieces_.assign(static_cast<std::size_t>(max_id) + 1, std::string());
     known_.assign(pieces_.size(), false);
     special_.assign(pieces_.size(), false);

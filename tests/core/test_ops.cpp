@@ -34,14 +34,20 @@ const Kernels& scalar_k() {
   static const Kernels k = scalar_kernels();
   return k;
 }
-const Kernels& highway_k() {
-  static const Kernels k = highway_kernels();
+// Every Highway target compiled in and supported by this CPU, each checked on its own.
+const std::vector<Kernels>& highway_targets() {
+  static const std::vector<Kernels> k = highway_kernels_per_target();
   return k;
 }
 
 }  // namespace
 
 TEST_SUITE("ops") {
+
+TEST_CASE("Highway: at least the best target and a fallback are tested") {
+  for (const Kernels& k : highway_targets()) MESSAGE("Highway target " << std::string(k.name));
+  CHECK(highway_targets().size() >= 2);
+}
 
 TEST_CASE("bf16 and f16 conversions") {
   CHECK(f32_to_bf16(1.0f) == 0x3f80);
@@ -59,6 +65,7 @@ TEST_CASE("bf16 and f16 conversions") {
 }
 
 TEST_CASE("matmul f32 and bf16: scalar and Highway within the summation bound of the exact product") {
+  for (const Kernels& hk : highway_targets())
   for (size_t K : {1u, 7u, 16u, 63u, 257u, 1000u}) {
     for (size_t M : {1u, 3u}) {
       const size_t N = 37;
@@ -69,10 +76,10 @@ TEST_CASE("matmul f32 and bf16: scalar and Highway within the summation bound of
         std::vector<float> ys(M * N), yh(M * N);
         if (bf16) {
           scalar_k().matmul_bf16(x.data(), M, K, wb.data(), N, ys.data());
-          highway_k().matmul_bf16(x.data(), M, K, wb.data(), N, yh.data());
+          hk.matmul_bf16(x.data(), M, K, wb.data(), N, yh.data());
         } else {
           scalar_k().matmul_f32(x.data(), M, K, w.data(), N, ys.data());
-          highway_k().matmul_f32(x.data(), M, K, w.data(), N, yh.data());
+          hk.matmul_f32(x.data(), M, K, w.data(), N, yh.data());
         }
         for (size_t m = 0; m < M; ++m)
           for (size_t n = 0; n < N; ++n) {
@@ -84,7 +91,7 @@ TEST_CASE("matmul f32 and bf16: scalar and Highway within the summation bound of
             }
             // Any summation order: |error| <= (K + 1)·u·Σ|x·w| (+ the final rounding).
             const double bound = (double(K) + 2.0) * kEps * mag + 1e-30;
-            INFO("K=" << K << " M=" << M << " n=" << n << " bf16=" << bf16);
+            INFO(hk.name << " K=" << K << " M=" << M << " n=" << n << " bf16=" << bf16);
             CHECK(std::fabs(ys[m * N + n] - exact) <= bound);
             CHECK(std::fabs(yh[m * N + n] - exact) <= bound);
           }
@@ -94,6 +101,7 @@ TEST_CASE("matmul f32 and bf16: scalar and Highway within the summation bound of
 }
 
 TEST_CASE("rmsnorm with scale and weight-free: scalar and Highway vs double") {
+  for (const Kernels& hk : highway_targets())
   for (size_t dim : {1u, 5u, 16u, 100u, 2816u}) {
     const size_t rows = 3;
     const auto x = random_vec(rows * dim, uint32_t(dim), -3.0f, 3.0f);
@@ -101,7 +109,7 @@ TEST_CASE("rmsnorm with scale and weight-free: scalar and Highway vs double") {
     for (bool with_scale : {true, false}) {
       std::vector<float> ys(rows * dim), yh(rows * dim);
       scalar_k().rmsnorm(x.data(), with_scale ? w.data() : nullptr, rows, dim, 1e-6f, ys.data());
-      highway_k().rmsnorm(x.data(), with_scale ? w.data() : nullptr, rows, dim, 1e-6f, yh.data());
+      hk.rmsnorm(x.data(), with_scale ? w.data() : nullptr, rows, dim, 1e-6f, yh.data());
       for (size_t r = 0; r < rows; ++r) {
         double ss = 0;
         for (size_t i = 0; i < dim; ++i) ss += double(x[r * dim + i]) * x[r * dim + i];
@@ -118,6 +126,7 @@ TEST_CASE("rmsnorm with scale and weight-free: scalar and Highway vs double") {
 }
 
 TEST_CASE("rope: rotate_half pairs (j, j+D/2); p-RoPE passes the unrotated dims through bit-exactly") {
+  for (const Kernels& hk : highway_targets())
   for (int D : {16, 32, 512}) {
     for (bool proportional : {false, true}) {
       RopeSpec spec = proportional ? RopeSpec{1e6, 0.25, 1.0, true} : RopeSpec{1e4, 1.0, 1.0, false};
@@ -128,7 +137,7 @@ TEST_CASE("rope: rotate_half pairs (j, j+D/2); p-RoPE passes the unrotated dims 
       const auto x = random_vec(pos.size() * heads * size_t(D), uint32_t(D));
       auto xs = x, xh = x;
       scalar_k().rope(xs.data(), pos.size(), heads, size_t(D), table.cos.data(), table.sin.data());
-      highway_k().rope(xh.data(), pos.size(), heads, size_t(D), table.cos.data(), table.sin.data());
+      hk.rope(xh.data(), pos.size(), heads, size_t(D), table.cos.data(), table.sin.data());
       const std::vector<float> inv = rope_inv_freq(spec, D);
       const int rotated = proportional ? D / 8 : D / 2;  // int(0.25·D/2)
       for (int i = rotated; i < D / 2; ++i) CHECK(inv[size_t(i)] == 0.0f);
@@ -160,13 +169,14 @@ TEST_CASE("rope: rotate_half pairs (j, j+D/2); p-RoPE passes the unrotated dims 
 }
 
 TEST_CASE("softmax, gelu_tanh, geglu, softcap: scalar and Highway vs double") {
+  for (const Kernels& hk : highway_targets())
   for (size_t n : {1u, 3u, 8u, 33u, 1000u}) {
     const auto x = random_vec(n, uint32_t(n), -8.0f, 8.0f);
     const auto y = random_vec(n, uint32_t(n + 7), -2.0f, 2.0f);
     // softmax
     auto ss = x, sh = x;
     scalar_k().softmax(ss.data(), n);
-    highway_k().softmax(sh.data(), n);
+    hk.softmax(sh.data(), n);
     double mx = -1e300, sum = 0;
     for (float v : x) mx = std::max(mx, double(v));
     for (float v : x) sum += std::exp(double(v) - mx);
@@ -180,9 +190,9 @@ TEST_CASE("softmax, gelu_tanh, geglu, softcap: scalar and Highway vs double") {
     auto gs = x, gh = x;
     std::vector<float> es(n), eh(n);
     scalar_k().gelu_tanh(gs.data(), n);
-    highway_k().gelu_tanh(gh.data(), n);
+    hk.gelu_tanh(gh.data(), n);
     scalar_k().geglu(x.data(), y.data(), es.data(), n);
-    highway_k().geglu(x.data(), y.data(), eh.data(), n);
+    hk.geglu(x.data(), y.data(), eh.data(), n);
     for (size_t i = 0; i < n; ++i) {
       const double v = x[i];
       const double ref = 0.5 * v * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
@@ -198,7 +208,7 @@ TEST_CASE("softmax, gelu_tanh, geglu, softcap: scalar and Highway vs double") {
     for (auto* v : {&cs, &ch})
       for (float& t : *v) t *= 20.0f;
     scalar_k().softcap(cs.data(), n, 30.0f);
-    highway_k().softcap(ch.data(), n, 30.0f);
+    hk.softcap(ch.data(), n, 30.0f);
     for (size_t i = 0; i < n; ++i) {
       const double ref = 30.0 * std::tanh(double(x[i] * 20.0f) / 30.0);
       const double bound = 8 * kEps * 30.0;
@@ -217,7 +227,9 @@ TEST_CASE("attention: GQA, masks, scale 1.0 — scalar and Highway vs double; pr
   std::vector<uint8_t> mask(size_t(nq * nk));
   for (int i = 0; i < nq; ++i)
     for (int j = 0; j < nk; ++j) mask[size_t(i * nk + j)] = (j <= i + 4 && j > i - 2) ? 1 : 0;
-  for (const Kernels* kern : {&scalar_k(), &highway_k()}) {
+  std::vector<const Kernels*> all = {&scalar_k()};
+  for (const Kernels& hk : highway_targets()) all.push_back(&hk);
+  for (const Kernels* kern : all) {
     std::vector<float> out(size_t(nq * Hq * D)), probs(size_t(Hq * nq * nk));
     AttentionArgs a;
     a.q = q.data();
@@ -274,7 +286,9 @@ TEST_CASE("kernels are bit-identical for 1, 2 and 3 OpenMP threads") {
   const size_t M = 7, K = 300, N = 513;
   const auto x = random_vec(M * K, 11);
   const auto w = random_vec(N * K, 12);
-  for (const Kernels* kern : {&scalar_k(), &highway_k()}) {
+  std::vector<const Kernels*> all = {&scalar_k()};
+  for (const Kernels& hk : highway_targets()) all.push_back(&hk);
+  for (const Kernels* kern : all) {
     std::vector<std::vector<float>> results;
     const int saved = omp_get_max_threads();
     for (int threads : {1, 2, 3}) {

@@ -121,6 +121,14 @@ TEST_CASE("real Gemma 3 tokenizer.json (262k) matches HF tokenizers and loads fa
   MESSAGE("Gemma 3 tokenizer.json: " << p.checked - p.failed << "/" << p.checked << " golden checks match");
   CHECK(p.failed == 0);
 
+  // Streaming decoding of every golden sequence equals decode().
+  for (const auto& e : golden["encode"]) {
+    const auto ids = e["ids"].get<std::vector<TokenId>>();
+    gemma4::StreamingDecoder stream(tok);
+    std::string text;
+    for (TokenId id : ids) text += stream.push(id);
+    CHECK(text + stream.finish() == tok.decode(ids));
+  }
   // Decoding round-trips on text that is not in the golden corpus.
   for (const std::string& s : std::vector<std::string>{"Grüße, 世界! 🙂\n\n\tx  y", "<start_of_turn>model\nok<end_of_turn>",
                                                      std::string(1000, ' ')}) {
@@ -216,6 +224,8 @@ TEST_CASE("malformed tokenizer.json files give errors naming the field") {
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
                    "added_tokens": [{"id": 1, "content": "x", "lstrip": true}]})", "added_tokens[0].lstrip");
   expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [], "unk_token": "<unk>"}})", "model.unk_token");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": 2000000000}, "merges": []}})", "model.vocab");
+  expect_error(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})", "model.vocab");
   // A missing file names the path.
   CHECK_THROWS_AS(HfJsonTokenizer::from_file("/nonexistent/tokenizer.json"), gemma4::TokenizerError);
 }

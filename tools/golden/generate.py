@@ -168,6 +168,26 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def manifest_diff(old: dict, new: dict) -> None:
+    """Print which manifest entries differ (the first few)."""
+    shown = 0
+    for top in sorted(set(old) | set(new)):
+        a, b = old.get(top), new.get(top)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b)):
+                if a.get(key) != b.get(key) and shown < 20:
+                    ea, eb = a.get(key), b.get(key)
+                    fields = sorted(k for k in set(ea or {}) | set(eb or {})
+                                    if not isinstance(ea, dict) or not isinstance(eb, dict) or ea.get(k) != eb.get(k))
+                    print(f"  manifest {top}[{key}]: " + ("only in one" if ea is None or eb is None else f"fields {fields}"))
+                    shown += 1
+        elif shown < 20:
+            print(f"  manifest {top} differs")
+            shown += 1
+
+
 def check(out: Path, tmp: Path, new_files: set[str], full: bool) -> int:
     bad = 0
     for rel in sorted(new_files):
@@ -177,6 +197,8 @@ def check(out: Path, tmp: Path, new_files: set[str], full: bool) -> int:
             bad += 1
         elif not filecmp.cmp(ref, tmp / rel, shallow=False):
             print(f"DIFFERS: {rel}")
+            if rel == "manifest.json":
+                manifest_diff(json.loads(ref.read_text()), json.loads((tmp / rel).read_text()))
             bad += 1
     if full:
         for rel in sorted(tree(out) - new_files):

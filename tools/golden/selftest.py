@@ -118,7 +118,8 @@ def check_tiny(root: Path, manifest: dict, rel: str, entry: dict) -> None:
         fail(f"{rel}: {bad} tensors differ from the synthetic algorithm")
     msgs = [f"{len(weights)} tensors == synthetic algorithm" if not bad else f"{bad} tensors differ"]
     for name, case in sorted(manifest["cases"].items()):
-        if case.get("model") != rel or not case.get("file"):
+        if case.get("model") != rel or not case.get("file") or case.get("kind") not in (
+                "text-prefill", "text-decode", "text-generate", "text-batch"):
             continue
         data = load_file(str(root / case["file"]))
         kind = case.get("kind", "")
@@ -143,6 +144,16 @@ def check_tiny(root: Path, manifest: dict, rel: str, entry: dict) -> None:
                 msgs.append(f"{name}: decode logits NMSE {e:.1e}")
                 if e > tol:
                     fail(f"{name}: decode logits NMSE {e:.2e} > {tol}")
+            elif kind == "text-batch":
+                tokens = torch.from_numpy(data["inp_tokens"].astype(np.int64))
+                mask = torch.from_numpy(data["inp_mask"].astype(np.int64))
+                pos = torch.from_numpy(data["inp_pos"].astype(np.int64))
+                out = model(input_ids=tokens, attention_mask=mask, position_ids=pos).logits.numpy()
+                n0, n1 = len(data["result_output_seq0"]), len(data["result_output_seq1"])
+                e = max(nmse(out[0, -n0:], data["result_output_seq0"]), nmse(out[1, -n1:], data["result_output_seq1"]))
+                msgs.append(f"{name}: batched logits NMSE {e:.1e}")
+                if e > tol:
+                    fail(f"{name}: batched logits NMSE {e:.2e} > {tol}")
             elif kind == "text-generate":
                 n = len(data["generate_tokens"])
                 g = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), do_sample=False,

@@ -159,11 +159,8 @@ def _select(rec, keep):
     names = []
     for nme in rec.order:
         base = nme[2:]
-        if base.startswith("conv0_"):
-            if base == "conv0_out":
-                continue
-            if base in ("conv0_raw", "conv0_norm"):
-                continue
+        if base.startswith("conv0_"):   # [T/2, 64, 128] maps: megabytes; see a_conv0_out_first4
+            continue
         if keep is not None and "-" in base and base.rsplit("-", 1)[0] not in keep:
             continue
         if keep is not None and base.startswith("conv1_") and base != "conv1_out":

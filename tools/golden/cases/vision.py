@@ -13,7 +13,6 @@ Cases (see tools/golden/cases/README-mm.md for every tensor name):
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -70,7 +69,8 @@ def _processor_description(ip) -> dict:
 
     return {"class": type(ip).__name__, "backend": "torchvision (TorchvisionBackend, the default "
             "'fast' processor; Gemma4ImageProcessorPil is the PIL alternative)",
-            "torchvision": torchvision.__version__, "resample": "bicubic, antialias=True, on uint8 CHW tensors: separable, horizontal pass first, "
+            "torchvision": torchvision.__version__,
+            "resample": "bicubic, antialias=True, on uint8 CHW tensors: separable, horizontal pass first, "
             "uint8 between passes, int16 fixed-point weights; written out in tools/golden/g4golden/mm_resize.py "
             "and checked bit exact on every image and budget of this case",
             "rescale": "float32(u8) * float32(1/255); no normalisation", "patch_size": ip.patch_size,
@@ -96,8 +96,9 @@ def _preprocess_case(bundle, ctx):
     case = bundle.case(
         "image-preprocess", kind="image_preprocess",
         description="Gemma4ImageProcessor on synthetic RGB images at every token budget: resized size, "
-                    "resized uint8 pixels (full for a few; every 8th row/column for all at budgets <= 280, every 16th above), pixel patches and "
-                    "position ids for one image, soft-token counts; plus aspect-ratio size vectors.",
+                    "resized uint8 pixels (full for a few; every 8th row/column for all at budgets <= 280, every "
+                    "16th above), position ids and pixel-value rows for one image, soft-token counts; plus "
+                    "aspect-ratio size vectors.",
         config={"images": [s for s, *_ in IMAGES], "budgets": list(BUDGETS), "patch_size": PATCH,
                 "pooling_kernel_size": POOL, "processor": _processor_description(ip),
                 "full_resized": sorted(f"{s}/b{b}" for s, b in FULL_RESIZED),

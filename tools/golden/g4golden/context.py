@@ -71,7 +71,6 @@ class Context:
         files = ["config.json", "generation_config.json", "model.safetensors"]
         files += self._tokenizer_files(path)
         entry["files"] = sorted(files)
-        entry["module"] = self.module_name
         for f in files:
             self.bundle._total_bytes += (path / f).stat().st_size
         del model
