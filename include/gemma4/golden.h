@@ -7,9 +7,10 @@
 //   integer tensors (token ids, expert indices) must match exactly. max abs / max rel are reported
 //   only (rel = |x − ref| / max(|ref|, 1e-6·max|ref|), the floor keeps near-zero entries sane).
 //
-// Kinds: text-prefill (one forward), text-decode (prefill P tokens, then single-token decode
-// steps through the KV cache), text-generate (greedy tokens). Other kinds are reported as skipped
-// until their component lands.
+// Kinds: text-prefill (one forward, every intermediate), text-prefill-rows (one long forward,
+// logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
+// KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
+// (tables and rotation). Other kinds are reported as skipped until their component lands.
 #pragma once
 
 #include <fnmatch.h>
@@ -83,6 +84,10 @@ inline HostTensor to_host(const Weight& w, const std::string& where) {
     h.dtype = DType::kI32;
     const int32_t* p = static_cast<const int32_t*>(w.data);
     h.i.assign(p, p + n);
+  } else if (w.dtype == DType::kU8) {
+    h.dtype = DType::kI32;
+    const uint8_t* p = static_cast<const uint8_t*>(w.data);
+    for (size_t j = 0; j < n; ++j) h.i.push_back(int32_t(p[j]));
   } else if (w.dtype == DType::kI64) {
     h.dtype = DType::kI32;
     const int64_t* p = static_cast<const int64_t*>(w.data);
@@ -250,12 +255,14 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.name = name;
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
-  if (r.kind != "text-prefill" && r.kind != "text-decode" && r.kind != "text-generate") {
+  static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
+                                 "rope"};
+  if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
     return r;
   }
-  if (!e.contains("file") || !e.contains("model")) fail(name, "case entry needs \"file\" and \"model\"");
+  if (!e.contains("file")) fail(name, "case entry needs \"file\"");
   const std::string file = b.path(e["file"].get<std::string>());
   if (!std::filesystem::exists(file)) {
     r.status = CaseResult::kSkip;
@@ -263,19 +270,97 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     return r;
   }
   SafetensorsFile tensors(file);
-  const Model& m = b.model(e["model"].get<std::string>());
-  const TextConfig& c = m.text();
-  const HostTensor ids_t = to_host(tensors.at("inp_tokens"), file);
-  std::vector<int> ids(ids_t.i.begin(), ids_t.i.end());
-
   std::map<std::string, HostTensor> got;
   std::vector<std::string> listed;
   for (const auto& t : e.value("tensors", nlohmann::json::array())) listed.push_back(t.at("name").get<std::string>());
   auto wanted = [&](const std::string& n) { return std::find(listed.begin(), listed.end(), n) != listed.end(); };
-  const size_t V = size_t(c.vocab_size);
+  auto f32 = [](std::vector<int64_t> shape, std::vector<float> values) {
+    HostTensor h;
+    h.shape = std::move(shape);
+    h.f = std::move(values);
+    return h;
+  };
+  std::vector<std::string> inputs = {"inp_tokens"};
 
-  if (r.kind == "text-prefill") {
-    KVCache cache(c);
+  if (r.kind == "rope") {
+    // RoPE tables and rotation of one head per position, per layer type (rope.h).
+    const auto& cfg = e.at("config");
+    const HostTensor pos_t = to_host(tensors.at("rope_pos"), file);
+    const std::vector<int> pos(pos_t.i.begin(), pos_t.i.end());
+    inputs = {"rope_pos"};
+    for (const char* type : {"sliding", "full"}) {
+      const std::string t = type;
+      const RopeSpec spec = detail::parse_rope(cfg.at("rope_parameters").at(t + "_attention"), name);
+      const int D = cfg.at("head_dim").at(t).get<int>();
+      const int64_t P = int64_t(pos.size());
+      RopeTable table;
+      table.compute(spec, D, pos.data(), pos.size());
+      got["rope_inv_freq_" + t] = f32({D / 2}, rope_inv_freq(spec, D));
+      got["rope_cos_" + t] = f32({P, D}, table.cos);
+      got["rope_sin_" + t] = f32({P, D}, table.sin);
+      std::vector<float> cb = table.cos, sb = table.sin;
+      for (float& v : cb) v = round_to_bf16(v);
+      for (float& v : sb) v = round_to_bf16(v);
+      got["rope_cos_" + t + "_bf16"] = f32({P, D}, cb);
+      got["rope_sin_" + t + "_bf16"] = f32({P, D}, sb);
+      if (wanted("rope_x_" + t)) {
+        inputs.push_back("rope_x_" + t);
+        HostTensor y = to_host(tensors.at("rope_x_" + t), file);
+        k.rope(y.f.data(), pos.size(), 1, size_t(D), table.cos.data(), table.sin.data());
+        got["rope_y_" + t] = std::move(y);
+      }
+    }
+  }
+  const Model* mp = r.kind == "rope" ? nullptr : &b.model(e.at("model").get<std::string>());
+  const size_t V = mp ? size_t(mp->text().vocab_size) : 0;
+  std::vector<int> ids;
+  if (mp && r.kind != "text-batch") {
+    const HostTensor ids_t = to_host(tensors.at("inp_tokens"), file);
+    ids.assign(ids_t.i.begin(), ids_t.i.end());
+  }
+
+  if (r.kind == "rope") {
+    // done above
+  } else if (r.kind == "text-batch") {
+    // A padded batch: each row's real tokens (inp_mask = 1) must give the logits of a
+    // single-sequence run; this runtime processes sequences one by one, positions from 0.
+    const Model& m = *mp;
+    inputs = {"inp_tokens", "inp_mask", "inp_pos"};
+    const HostTensor toks = to_host(tensors.at("inp_tokens"), file);
+    const HostTensor mask = to_host(tensors.at("inp_mask"), file);
+    const size_t rows = size_t(toks.shape.at(0)), len = size_t(toks.shape.at(1));
+    for (size_t row = 0; row < rows; ++row) {
+      std::vector<int> seq;
+      for (size_t t = 0; t < len; ++t)
+        if ((mask.dtype == DType::kI32 ? mask.i[row * len + t] : int(mask.f[row * len + t])) != 0)
+          seq.push_back(toks.i[row * len + t]);
+      KVCache cache(m.text());
+      Activations a;
+      forward(m, seq.data(), seq.size(), cache, a, k);
+      got["result_output_seq" + std::to_string(row)] = f32({int64_t(seq.size()), int64_t(V)}, a.logits);
+    }
+  } else if (r.kind == "text-prefill-rows") {
+    // One long forward pass; only the logits of rows [r0, r1) are stored.
+    const Model& m = *mp;
+    KVCache cache(m.text());
+    Activations a;
+    forward(m, ids.data(), ids.size(), cache, a, k);
+    const HostTensor rows = to_host(tensors.at("result_output_rows"), file);
+    HostTensor sel = f32({int64_t(rows.i.size()), int64_t(V)}, {});
+    for (int32_t row : rows.i) {
+      if (row < 0 || size_t(row) >= ids.size()) fail(file, "result_output_rows holds an out-of-range row");
+      sel.f.insert(sel.f.end(), a.logits.begin() + long(size_t(row) * V), a.logits.begin() + long(size_t(row + 1) * V));
+    }
+    got["result_output"] = std::move(sel);
+    inputs.push_back("result_output_rows");
+    HostTensor pos;
+    pos.dtype = DType::kI32;
+    pos.shape = {int64_t(ids.size())};
+    for (size_t t = 0; t < ids.size(); ++t) pos.i.push_back(int32_t(t));
+    got["inp_pos"] = std::move(pos);
+  } else if (r.kind == "text-prefill") {
+    const Model& m = *mp;
+    KVCache cache(m.text());
     Activations a;
     Trace trace([&](const TensorReport& rep) {
       if (!wanted(rep.name)) return;
@@ -289,6 +374,8 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     });
     forward(m, ids.data(), ids.size(), cache, a, k, trace);
   } else if (r.kind == "text-decode") {
+    const Model& m = *mp;
+    const TextConfig& c = m.text();
     const int P = e.contains("prefill_len") ? e["prefill_len"].get<int>() : e.at("config").at("prefill_len").get<int>();
     if (P < 1 || size_t(P) > ids.size()) fail(name, "prefill_len out of range");
     KVCache cache(c);
@@ -311,6 +398,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     for (size_t t = 0; t < ids.size(); ++t) pos.i.push_back(int32_t(t));
     got["inp_pos"] = std::move(pos);
   } else {  // text-generate
+    const Model& m = *mp;
     const HostTensor ref = to_host(tensors.at("generate_tokens"), file);
     std::vector<std::vector<float>> steps;
     const std::vector<int> out = generate_greedy(m, ids, int(ref.i.size()), {}, k, &steps);
@@ -327,7 +415,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
 
   bool all_pass = true;
   for (const std::string& n : listed) {
-    if (n == "inp_tokens") continue;  // the input itself
+    if (std::find(inputs.begin(), inputs.end(), n) != inputs.end()) continue;  // inputs of the case
     const HostTensor ref = to_host(tensors.at(n), file);
     auto it = got.find(n);
     TensorResult tr;

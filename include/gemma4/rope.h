@@ -15,15 +15,17 @@
 
 namespace gemma4 {
 
-// inv_freq in float32, with the same float32 operations as PyTorch.
+// inv_freq in float32 as PyTorch computes it: exponent = float32(2i) / D in float32, then
+// float32(θ^exponent), then 1 / that in float32. The power is rounded correctly here; PyTorch's
+// vectorised powf (SLEEF, ≤ 1 ulp) differs in a few near-tie elements by one ulp.
 inline std::vector<float> rope_inv_freq(const RopeSpec& spec, int head_dim) {
   const int half = head_dim / 2;
   const int rotated = spec.proportional ? int(std::floor(spec.partial_rotary_factor * head_dim / 2.0)) : half;
   std::vector<float> inv(size_t(half), 0.0f);
-  const float base = float(spec.theta);
+  const double base = double(float(spec.theta));
   for (int i = 0; i < rotated && i < half; ++i) {
     const float exponent = float(2 * i) / float(head_dim);
-    inv[size_t(i)] = 1.0f / std::pow(base, exponent);
+    inv[size_t(i)] = 1.0f / float(std::pow(base, double(exponent)));
   }
   if (spec.factor != 1.0)
     for (float& f : inv) f /= float(spec.factor);
