@@ -38,8 +38,12 @@ struct RopeTable {
   std::vector<float> cos, sin;
 
   void compute(const RopeSpec& spec, int dim, const int* positions, size_t n) {
+    compute_from_inv_freq(rope_inv_freq(spec, dim), dim, positions, n);
+  }
+
+  // The tables for a given inv_freq [dim/2] (e.g. a reference implementation's own bits).
+  void compute_from_inv_freq(const std::vector<float>& inv, int dim, const int* positions, size_t n) {
     head_dim = dim;
-    const std::vector<float> inv = rope_inv_freq(spec, dim);
     const size_t half = size_t(dim) / 2;
     cos.assign(n * size_t(dim), 0.0f);
     sin.assign(n * size_t(dim), 0.0f);
