@@ -50,6 +50,7 @@ struct BenchmarkChoice {
   std::string split = "base";
   int max_steps = 200, max_errors = 10;
   double user_temperature = 0.0;
+  int user_max_tokens = 4096;
   std::string user_model, judge_model;
   ge::ChatBackend* user = nullptr;
   ge::ChatBackend* judge = nullptr;
@@ -93,6 +94,7 @@ std::unique_ptr<ge::Benchmark> make_benchmark(const BenchmarkChoice& c) {
     o.run.max_steps = c.max_steps;
     o.run.max_errors = c.max_errors;
     o.run.user_temperature = c.user_temperature;
+    o.run.user_max_tokens = c.user_max_tokens;
     if (seed > 0xffffffffull) throw std::invalid_argument("--seed must fit in 32 bits for tau2 (Python's random.seed)");
     o.seed = static_cast<std::uint32_t>(seed);
     o.user_model = c.user_model;
@@ -286,6 +288,7 @@ int main(int argc, char** argv) {
   run->add_option("--user-endpoint", user_endpoint, "tau2: user simulator's OpenAI-compatible base URL (default: --endpoint)");
   run->add_option("--user-model", choice.user_model, "tau2: user simulator model (required)");
   run->add_option("--user-temperature", choice.user_temperature, "tau2: user simulator temperature")->capture_default_str();
+  run->add_option("--user-max-tokens", choice.user_max_tokens, "tau2: user simulator's completion budget")->capture_default_str();
   run->add_option("--judge-endpoint", judge_endpoint, "tau2: NL-assertion judge base URL (default: the user endpoint)");
   run->add_option("--judge-model", choice.judge_model, "tau2: judge model (default: the user model)");
   run->add_option("--max-steps", choice.max_steps, "tau2: max simulation steps")->capture_default_str();
