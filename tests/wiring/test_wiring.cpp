@@ -500,8 +500,12 @@ TEST_CASE("real serve: gemma4-eval run --benchmark tau2 against gemma4 serve (e2
                     tmp.path, "score") == 0);
     CHECK(read_jsonl(tmp.path / "scored.jsonl").at(0)["matches_recorded"] == true);
   } else {
+    // e2b-tiny's context is 4096 tokens and the airline agent prompt (policy + 14 tool schemas)
+    // is longer: the server refuses it with a 400, which the run records and excludes.
     CHECK(s["termination_reason"] == "infrastructure_error");
     CHECK(s["status"] == "error");
+    CHECK(s["error"].get<std::string>().find("HTTP 400") != std::string::npos);
+    CHECK(results["metrics"]["status_counts"]["error"] == 1);
   }
 }
 #endif
