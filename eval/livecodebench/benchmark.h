@@ -11,6 +11,7 @@
 #include "gemma4_eval/benchmark.h"
 #include "livecodebench/extract.h"
 #include "livecodebench/grade.h"
+#include "livecodebench/metrics.h"
 #include "livecodebench/problem.h"
 #include "livecodebench/prompt.h"
 
@@ -78,6 +79,12 @@ class LiveCodeBench : public gemma4::eval::Benchmark {
     if (graded.metadata.contains("error_message")) s.detail["error"] = graded.metadata["error_message"];
     if (!graded.detail.empty()) s.detail["cause"] = graded.detail;
     return s;
+  }
+
+  // pass@1 and, where every problem has that many samples, pass@5 / pass@10 (overall and per
+  // difficulty), with the official unbiased estimator.
+  nlohmann::json summary_metrics(const std::vector<nlohmann::json>& records) const override {
+    return pass_at_k_from_records(records);
   }
 
   const Problem& problem(const EvalItem& item) const { return problems_.at(item.data.at("index").get<std::size_t>()); }

@@ -117,6 +117,7 @@ struct RunConfig {
   double agent_temperature = 0.0;
   double user_temperature = 0.0;
   double agent_top_p = 1.0;
+  std::optional<int> agent_top_k;  // unset: not sent (the endpoint's default)
   int agent_max_tokens = 4096;
   int user_max_tokens = 4096;
   bool agent_thinking = false;
@@ -301,7 +302,10 @@ class Simulation {
     req.max_tokens = max_tokens;
     req.seed = cfg_.seed;
     req.enable_thinking = thinking;
-    if (&backend == ctx_.agent) req.top_p = cfg_.agent_top_p;
+    if (&backend == ctx_.agent) {
+      req.top_p = cfg_.agent_top_p;
+      req.top_k = cfg_.agent_top_k;
+    }
     return backend.chat(req);
   }
 

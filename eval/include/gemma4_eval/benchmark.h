@@ -76,6 +76,11 @@ class Benchmark {
 
   virtual nlohmann::json run_sample(const EvalItem& item, int sample, ChatBackend& backend,
                                     const GenerationSettings& gen) const;
+
+  // Benchmark-specific scores over the run's records (this configuration, scored or not), beyond
+  // the harness's mean over samples: LiveCodeBench's pass@k, tau2's pass^k per domain. Stored as
+  // results.json's "benchmark_metrics" and listed in report.md; null: none.
+  virtual nlohmann::json summary_metrics(const std::vector<nlohmann::json>& /*records*/) const { return nullptr; }
 };
 
 inline ChatMessage text_message(std::string role, std::string content) {

@@ -94,6 +94,25 @@ inline std::string scores_svg(const std::vector<nlohmann::json>& results) {
   return s + "</svg>\n";
 }
 
+// A benchmark's own scores (Benchmark::summary_metrics) as nested bullets; fractions named
+// pass@k / pass^k / avg_reward are shown as percentages, everything else as JSON.
+inline std::string benchmark_metrics_markdown(const nlohmann::json& metrics, int depth = 0) {
+  std::string md;
+  const std::string indent(2 * depth, ' ');
+  for (const auto& [key, value] : metrics.items()) {
+    const bool fraction = key.rfind("pass@", 0) == 0 || key.rfind("pass^", 0) == 0 || key == "avg_reward" ||
+                          key.rfind("mean_pass", 0) == 0;
+    if (value.is_object()) {
+      md += indent + "- " + key + ":\n" + benchmark_metrics_markdown(value, depth + 1);
+    } else if (fraction && value.is_number()) {
+      md += indent + "- " + key + ": " + fmt(100 * value.get<double>()) + "%\n";
+    } else {
+      md += indent + "- " + key + ": " + (value.is_string() ? "`" + value.get<std::string>() + "`" : value.dump()) + "\n";
+    }
+  }
+  return md;
+}
+
 inline std::string report_markdown(const std::vector<nlohmann::json>& results, const std::string& svg_name) {
   std::string md = "# Gemma 4 evaluation report\n\n![scores](" + svg_name + ")\n\n";
   md += "| benchmark | score % | 95% CI | items | samples | unparsed | truncated | errors | published 31B / 26B-A4B / E4B / E2B |\n";
@@ -124,6 +143,7 @@ inline std::string report_markdown(const std::vector<nlohmann::json>& results, c
     md += "- with the official random guess for unparsed answers (expected value): " +
           fmt(100 * m.value("accuracy_with_expected_random_fallback", 0.0)) + "% (" +
           std::to_string(m.value("fallback_random", 0)) + " samples would be guessed)\n";
+    if (r.contains("benchmark_metrics")) md += benchmark_metrics_markdown(r["benchmark_metrics"]);
     if (m.contains("per_category") && m["per_category"].size() > 1) {
       md += "\n| category | score % | items |\n|---|---|---|\n";
       for (const auto& [cat, c] : m["per_category"].items())

@@ -133,6 +133,7 @@ inline nlohmann::json run_benchmark(const Benchmark& bench, ChatBackend& backend
   results["samples_per_item"] = opt.samples;
   results["limit"] = opt.limit;
   results["metrics"] = compute_metrics(records, gen.seed);
+  if (nlohmann::json extra = bench.summary_metrics(records); !extra.is_null()) results["benchmark_metrics"] = std::move(extra);
   if (const auto* pub = published_for(bench.name())) {
     nlohmann::json p;
     for (int k = 0; k < 4; ++k) p[kPublishedModels[k]] = pub->scores[k];
