@@ -13,7 +13,7 @@
 #include "gemma4_eval/runner.h"
 #include "gemma4_eval/thinking.h"
 
-#include <httplib.h>
+#include "common/fake_openai_server.h"
 
 #include <signal.h>
 #include <spawn.h>
@@ -320,67 +320,11 @@ TEST_CASE("run store: a torn last line is skipped, never rewritten, and the next
 }
 
 // ---------------------------------------------------------------------------------------------
-// A scripted OpenAI-compatible server on 127.0.0.1 (random free port).
+// A scripted OpenAI-compatible server on 127.0.0.1 (tests/common/fake_openai_server.h).
 namespace {
 
-struct ScriptedServer {
-  // reply(body, attempt_for_this_prompt, response) fills the response.
-  using Script = std::function<void(const json&, int, httplib::Response&)>;
-  explicit ScriptedServer(Script script) : script_(std::move(script)) {
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      const json body = json::parse(req.body);
-      const std::string key = body.dump();
-      int attempt;
-      {
-        std::lock_guard lock(mutex_);
-        attempt = attempts_[key]++;
-        ++requests_;
-        bodies_.push_back(body);
-        authorization_ = req.get_header_value("Authorization");
-      }
-      script_(body, attempt, res);
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~ScriptedServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-  int requests() {
-    std::lock_guard lock(mutex_);
-    return requests_;
-  }
-  std::vector<json> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-  std::string authorization() {
-    std::lock_guard lock(mutex_);
-    return authorization_;
-  }
-
- private:
-  Script script_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mutex_;
-  std::map<std::string, int> attempts_;
-  int requests_ = 0;
-  std::vector<json> bodies_;
-  std::string authorization_;
-};
-
-std::string completion(const std::string& content, const std::string& finish = "stop") {
-  return json{{"id", "x"},
-              {"object", "chat.completion"},
-              {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", finish}}}},
-              {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 20}}}}
-      .dump();
-}
+using gemma4::test::completion;
+using gemma4::test::FakeOpenAIServer;
 
 // The text the model sees: the string content, or the text part of a content array.
 std::string prompt_text(const json& message) {
@@ -450,7 +394,7 @@ TEST_CASE("end to end: every benchmark against a scripted OpenAI-compatible serv
     }
     const double expected_accuracy = expected_sum / static_cast<double>(b->items().size());
 
-    ScriptedServer server([&](const json& body, int attempt, httplib::Response& res) {
+    FakeOpenAIServer server([&](const json& body, int attempt, httplib::Response& res) {
       const json& msgs = body["messages"];
       const auto it = script.find(body["seed"].get<std::uint64_t>());
       if (it != script.end() && prompt_text(msgs.back()) == std::string(ge::aime::kLastChancePrompt)) {
@@ -537,7 +481,7 @@ TEST_CASE("end to end: every benchmark against a scripted OpenAI-compatible serv
 
 TEST_CASE("backend: API key from the environment, separate reasoning, null content") {
   ::setenv("GEMMA4_EVAL_TEST_KEY", "sekrit", 1);
-  ScriptedServer server([&](const json&, int, httplib::Response& res) {
+  FakeOpenAIServer server([&](const json&, int, httplib::Response& res) {
     res.set_content(json{{"choices", {{{"message", {{"role", "assistant"}, {"content", "Answer: B"}, {"reasoning_content", "Answer: A?"}}},
                                        {"finish_reason", "stop"}}}}}.dump(),
                     "application/json");
@@ -565,7 +509,7 @@ TEST_CASE("backend: API key from the environment, separate reasoning, null conte
 
 TEST_CASE("backend: non-retryable HTTP errors fail fast; exhausted retries become error records") {
   std::atomic<int> calls{0};
-  ScriptedServer server([&](const json&, int, httplib::Response& res) {
+  FakeOpenAIServer server([&](const json&, int, httplib::Response& res) {
     ++calls;
     res.status = 400;
     res.set_content("bad request", "text/plain");
@@ -628,7 +572,7 @@ TEST_CASE("resume: a gemma4-eval run killed with SIGKILL loses and duplicates no
     const auto p = bench.prompt(item, 0);
     gold_of[p.messages[0].content] = p.gold.get<std::string>();
   }
-  ScriptedServer server([&](const json& body, int, httplib::Response& res) {
+  FakeOpenAIServer server([&](const json& body, int, httplib::Response& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(80));
     res.set_content(completion("The answer is (" + gold_of.at(body["messages"][0]["content"]) + ")."), "application/json");
   });
