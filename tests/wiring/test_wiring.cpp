@@ -1,114 +1,38 @@
 // End to end: the real `gemma4-eval` process runs LiveCodeBench (self-written sample problems,
 // real sandboxed grading) and tau2-bench (self-written airline tasks, agent + user simulator +
 // judge) against a scripted OpenAI-compatible server on loopback, then re-scores what it saved.
+// The same runs against a real `gemma4 serve` are in test_real_serve.cpp.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "gemma4_eval/benchmark.h"
 #include "tau2/orchestrator.h"
 
-#include <httplib.h>
+#include "common/cli_process.h"
+#include "common/fake_openai_server.h"
+
 #include <nlohmann/json.hpp>
 
-#include <csignal>
-#include <cstdlib>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <functional>
-#include <mutex>
-#include <sstream>
+#include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using gemma4::test::FakeOpenAIServer;
+using gemma4::test::read_jsonl;
+using gemma4::test::read_text;
+using gemma4::test::replying;
+using gemma4::test::TempDir;
 
 namespace {
 
 const std::string kSource = GEMMA4_SOURCE_DIR;
 
-// An OpenAI-compatible chat-completions server whose answers come from a function of the request.
-class FakeServer {
- public:
-  using Script = std::function<json(const json& body)>;  // returns the assistant "message" object
-  explicit FakeServer(Script script) : script_(std::move(script)) {
-    server_.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
-      const json body = json::parse(req.body);
-      {
-        std::lock_guard lock(mutex_);
-        bodies_.push_back(body);
-      }
-      json message = script_(body);
-      message["role"] = "assistant";
-      const bool tools = message.contains("tool_calls");
-      res.set_content(json{{"id", "x"},
-                           {"object", "chat.completion"},
-                           {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", tools ? "tool_calls" : "stop"}}}},
-                           {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 20}}}}
-                          .dump(),
-                      "application/json");
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ~FakeServer() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-  std::vector<json> bodies() {
-    std::lock_guard lock(mutex_);
-    return bodies_;
-  }
-
- private:
-  Script script_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mutex_;
-  std::vector<json> bodies_;
-};
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/gemma4_wiring_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "missing: " << p.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<json> read_jsonl(const fs::path& p) {
-  std::vector<json> out;
-  std::istringstream in(read_text(p));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
-
-// Runs the CLI with stdout/stderr to files in `dir`; returns the exit status.
 int run_cli(const std::vector<std::string>& args, const fs::path& dir, const std::string& tag) {
-  std::string cmd = std::string("'") + GEMMA4_EVAL_BINARY + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " > '" + (dir / (tag + ".out")).string() + "' 2> '" + (dir / (tag + ".err")).string() + "'";
-  const int status = std::system(cmd.c_str());
-  if (status != 0) MESSAGE(tag << " stderr:\n" << read_text(dir / (tag + ".err")));
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return gemma4::test::run_cli(GEMMA4_EVAL_BINARY, args, dir, tag);
 }
 
 std::string user_text(const json& body) {
@@ -127,7 +51,7 @@ TEST_CASE("gemma4-eval run --benchmark livecodebench: sandboxed grading, pass@1 
   // Sample 0 of the first problem passes, sample 1 prints a wrong number; the grid problem is
   // wrong in both samples; the last problem gets no code block at all.
   const std::uint64_t lantern_sample0 = gemma4::eval::sample_seed(0, "gx001_a", 0);
-  FakeServer server([&](const json& body) -> json {
+  FakeOpenAIServer server(replying([&](const json& body) -> json {
     const std::string prompt = user_text(body);
     std::string answer;
     if (prompt.find("Print their sum") != std::string::npos)
@@ -147,7 +71,7 @@ TEST_CASE("gemma4-eval run --benchmark livecodebench: sandboxed grading, pass@1 
     else
       answer = "I would add neighbours, but I will not write the code.";
     return {{"content", answer}};
-  });
+  }));
   TempDir tmp;
   const fs::path out = tmp.path / "lcb";
   REQUIRE(run_cli({"run", "--benchmark", "livecodebench", "--data", data.string(), "--endpoint", server.url(), "--model",
@@ -241,7 +165,7 @@ TEST_CASE("gemma4-eval run --benchmark tau2: agent, user simulator and judge on 
   const auto seeds = gemma4::eval::tau2::trial_seeds(300, 2);
   // Agent: "compensate" sends a certificate (100 in trial 0 = success; 50 in trial 1 = DB
   // mismatch), "refuse" declines (success in both trials). User: opens, then stops.
-  FakeServer server([&](const json& body) -> json {
+  FakeOpenAIServer server(replying([&](const json& body) -> json {
     const json& msgs = body["messages"];
     const std::string model = body["model"];
     if (model == "agent-m") {
@@ -271,7 +195,7 @@ TEST_CASE("gemma4-eval run --benchmark tau2: agent, user simulator and judge on 
       return {{"content", "Hi, I am Omar Khan (omar_khan_1001). Please cancel ZFA04Y."}};
     }
     return {{"content", "unexpected model " + model}};
-  });
+  }));
   const fs::path out = tmp.path / "tau2";
   REQUIRE(run_cli({"run", "--benchmark", "tau2", "--data", root.string(), "--domain", "airline", "--task", "compensate,refuse",
                    "--endpoint", server.url(), "--model", "agent-m", "--user-model", "user-m", "--judge-endpoint", server.url(),
@@ -376,136 +300,3 @@ TEST_CASE("gemma4-eval run --benchmark tau2: agent, user simulator and judge on 
                 tmp.path, "nouser") == 1);
   CHECK(read_text(tmp.path / "nouser.err").find("--user-model") != std::string::npos);
 }
-
-// ---- against a real `gemma4 serve` with the tiny golden checkpoint --------------------------------
-#ifdef GEMMA4_CLI_BINARY
-namespace {
-
-// `gemma4 serve --model DIR --port 0` as a child process; the port is read from its stderr.
-class RealServer {
- public:
-  RealServer(const fs::path& model, const fs::path& log) : log_(log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> args = {GEMMA4_CLI_BINARY, "serve", "--model", model.string(), "--port", "0"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    REQUIRE(rc == 0);
-    const std::string marker = "http://127.0.0.1:";
-    for (int i = 0; i < 1200 && port_ == 0; ++i) {  // up to 60 s for the model to load
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      std::ifstream in(log);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      const std::string text = ss.str();
-      if (const auto at = text.find(marker); at != std::string::npos) port_ = std::atoi(text.c_str() + at + marker.size());
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL("gemma4 serve exited: " << text);
-      }
-    }
-    REQUIRE_MESSAGE(port_ > 0, "gemma4 serve did not report its port");
-  }
-  ~RealServer() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
-
- private:
-  fs::path log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-fs::path tiny_model() { return fs::path(kSource) / "reference_outputs/models/e2b-tiny"; }
-
-}  // namespace
-
-TEST_CASE("real serve: gemma4-eval run --benchmark livecodebench against gemma4 serve (e2b-tiny)") {
-  if (!fs::exists(tiny_model() / "model.safetensors")) {
-    MESSAGE("SKIP: " << tiny_model().string() << " absent");
-    return;
-  }
-  TempDir tmp;
-  RealServer server(tiny_model(), tmp.path / "serve.log");
-  const fs::path out = tmp.path / "lcb";
-  REQUIRE(run_cli({"run", "--benchmark", "livecodebench", "--data",
-                   (fs::path(kSource) / "datasets/livecodebench/sample/converted").string(), "--endpoint", server.url(),
-                   "--model", "e2b-tiny", "--api-key-env", "", "--limit", "2", "--max-tokens", "12", "--temperature", "0",
-                   "--thinking", "off", "--concurrency", "2", "--quiet", "--out", out.string()},
-                  tmp.path, "run") == 0);
-  const json results = json::parse(read_text(out / "results.json"));
-  CHECK(results["metrics"]["items"] == 2);
-  CHECK(results["metrics"]["samples_scored"] == 2);
-  CHECK(results["metrics"]["status_counts"]["error"] == 0);
-  CHECK(results["benchmark_metrics"].contains("pass@1"));
-  CHECK(read_text(out / "report.md").find("- pass@1:") != std::string::npos);
-  for (const auto& s : read_jsonl(out / "samples.jsonl")) {
-    INFO(s.dump());
-    CHECK(s["completion_tokens"].get<int>() >= 1);
-    CHECK(s["completion_tokens"].get<int>() <= 12);
-    CHECK((s["finish_reason"] == "length" || s["finish_reason"] == "stop"));
-    CHECK(s["response"].is_string());
-  }
-}
-
-TEST_CASE("real serve: gemma4-eval run --benchmark tau2 against gemma4 serve (e2b-tiny as agent and user)") {
-  if (!fs::exists(tiny_model() / "model.safetensors")) {
-    MESSAGE("SKIP: " << tiny_model().string() << " absent");
-    return;
-  }
-  TempDir tmp;
-  const fs::path root = tmp.path / "data";
-  fs::create_directories(root / "tau2" / "domains");
-  const fs::path test_data = fs::path(kSource) / "tests/tau2/data";
-  fs::create_directory_symlink(test_data / "airline", root / "tau2" / "domains" / "airline");
-  fs::create_directory_symlink(test_data / "user_simulator", root / "tau2" / "user_simulator");
-  RealServer server(tiny_model(), tmp.path / "serve.log");
-  const fs::path out = tmp.path / "tau2";
-  // The tiny model talks nonsense: the run must still end (max_steps, or infrastructure_error
-  // after the retries when a turn is empty) and record what happened.
-  const int rc = run_cli({"run", "--benchmark", "tau2", "--data", root.string(), "--domain", "airline", "--task", "refuse",
-                          "--endpoint", server.url(), "--model", "e2b-tiny", "--user-model", "e2b-tiny", "--api-key-env", "",
-                          "--max-tokens", "8", "--user-max-tokens", "8", "--max-steps", "4", "--temperature", "0", "--thinking", "off", "--seed", "300",
-                          "--quiet", "--out", out.string()},
-                         tmp.path, "run");
-  CHECK((rc == 0 || rc == 3));  // 3: the simulation ended in infrastructure_error (recorded, retried next time)
-  const json results = json::parse(read_text(out / "results.json"));
-  CHECK(results["settings"]["user_model"] == "e2b-tiny");
-  const auto samples = read_jsonl(out / "samples.jsonl");
-  REQUIRE(samples.size() == 1);
-  const json& s = samples[0];
-  INFO(s.dump());
-  MESSAGE("tau2 against e2b-tiny: " << s["termination_reason"] << ", " << s["messages"].size() << " messages, score " << s["score"]);
-  CHECK(s["task_id"] == "refuse");
-  CHECK(s["agent"].get<std::string>().find(server.url()) != std::string::npos);
-  CHECK(s["user_simulator"].get<std::string>().find("e2b-tiny") != std::string::npos);
-  if (rc == 0) {
-    CHECK(s["messages"].size() >= 2);  // the greeting and at least one user turn
-    CHECK(s["status"] == "ok");
-    CHECK(s["score"].is_number());
-    // and the saved trajectory re-scores to the same reward without the server
-    REQUIRE(run_cli({"score", "--benchmark", "tau2", "--responses", (out / "samples.jsonl").string(), "--data", root.string(),
-                     "--output", (tmp.path / "scored.jsonl").string()},
-                    tmp.path, "score") == 0);
-    CHECK(read_jsonl(tmp.path / "scored.jsonl").at(0)["matches_recorded"] == true);
-  } else {
-    // e2b-tiny's context is 4096 tokens and the airline agent prompt (policy + 14 tool schemas)
-    // is longer: the server refuses it with a 400, which the run records and excludes.
-    CHECK(s["termination_reason"] == "infrastructure_error");
-    CHECK(s["status"] == "error");
-    CHECK(s["error"].get<std::string>().find("HTTP 400") != std::string::npos);
-    CHECK(results["metrics"]["status_counts"]["error"] == 1);
-  }
-}
-#endif
