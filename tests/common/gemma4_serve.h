@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 extern char** environ;
@@ -114,7 +115,11 @@ class RecordingProxy {
   explicit RecordingProxy(int upstream_port, std::chrono::milliseconds delay = std::chrono::milliseconds(0))
       : upstream_port_(upstream_port),
         delay_(delay),
-        server_([this](const Json& body, int, httplib::Response& res) { relay(body, res); }) {}
+        server_([this](const Json& body, int, httplib::Response& res) {
+          const auto [status, text] = relay(body);
+          res.status = status;
+          res.set_content(text, "application/json");
+        }) {}
 
   std::string url() const { return server_.url(); }
   std::vector<Exchange> exchanges() {
@@ -131,29 +136,29 @@ class RecordingProxy {
     return out;
   }
 
- private:
-  void relay(const Json& body, httplib::Response& res) {
+  // Sends `body` upstream and records the exchange, as a request to url() would; returns the
+  // upstream's status and body (502 when it cannot be reached). For scripts of other test servers
+  // that hand some requests to the model.
+  std::pair<int, std::string> relay(const Json& body) {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     httplib::Client client("127.0.0.1", upstream_port_);  // one per request: httplib clients are not shared across threads
     client.set_read_timeout(600, 0);
     const auto r = client.Post("/v1/chat/completions", body.dump(), "application/json");
     Exchange e;
     e.request = body;
-    if (!r) {
-      e.status = 502;
-      res.status = 502;
-      res.set_content("proxy: upstream unreachable", "text/plain");
-    } else {
-      e.status = r->status;
+    std::pair<int, std::string> reply{502, "{\"error\": {\"message\": \"proxy: upstream unreachable\"}}"};
+    if (r) {
+      reply = {r->status, r->body};
       e.response = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
       if (e.response.is_discarded()) e.response = nullptr;
-      res.status = r->status;
-      res.set_content(r->body, r->get_header_value("Content-Type"));
     }
+    e.status = reply.first;
     std::lock_guard lock(mutex_);
     exchanges_.push_back(std::move(e));
+    return reply;
   }
 
+ private:
   int upstream_port_;
   std::chrono::milliseconds delay_;
   std::mutex mutex_;
