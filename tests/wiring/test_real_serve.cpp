@@ -1,11 +1,12 @@
 // End to end against a real `gemma4 serve` loaded with the tiny golden checkpoint
 // (reference_outputs/models/e2b-tiny: synthetic weights, so it produces tokens, not language): the
-// real `gemma4-eval` process runs every text benchmark on the self-written example data, through a
-// recording proxy, so each test checks that what the harness saved is exactly what the server said,
-// that the files of a run (samples.jsonl, results.json, report.md, scores.svg) agree with each other,
-// that `gemma4-eval score` reproduces the run's verdicts from the saved responses, and that a run
-// killed mid-way resumes without losing or repeating a sample. The tiny model's accuracy is random
-// and never asserted. MMMU-Pro needs image input and is tested with the vision path.
+// real `gemma4-eval` process runs MMLU-Pro, GPQA, AIME, LiveCodeBench and τ²-bench on self-written
+// data through a recording proxy, so each test checks that what the harness saved is exactly what
+// the server said, that the files of a run (samples.jsonl, results.json, report.md, scores.svg)
+// agree with each other, that `gemma4-eval score` reproduces the run's verdicts from the saved
+// responses, and that a run killed mid-way resumes without losing or repeating a sample. The tiny
+// model's accuracy is random and never asserted; τ² rewards are, only where any random-text agent
+// earns the same. MMMU-Pro needs image input and is tested with the vision path.
 #include <doctest/doctest.h>
 
 #include "gemma4_eval/benchmark.h"
