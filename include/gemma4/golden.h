@@ -10,7 +10,8 @@
 // Kinds: text-prefill (one forward, every intermediate), text-prefill-rows (one long forward,
 // logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
 // KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
-// (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h). Other
+// (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h),
+// multimodal (multimodal.h: text + images through the whole model, masks, contrasts). Other
 // kinds are reported as skipped until their component lands.
 #pragma once
 
@@ -32,6 +33,7 @@
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
 #include "gemma4/model.h"
+#include "gemma4/multimodal.h"
 #include "gemma4/safetensors.h"
 #include "gemma4/image_processor.h"
 #include "gemma4/synthetic_weights.h"
@@ -278,7 +280,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope", "image_preprocess", "vision"};
+                                 "rope", "image_preprocess", "vision", "multimodal"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -411,6 +413,79 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     const float rescale = float(1.0 / 255.0);
     for (size_t j = 0; j < pixels.size(); ++j) pixels[j] = float(patches_t.i[j]) * rescale;
     vision_forward(vm, pixels.data(), pos_t.i.data(), slots, k, capture);
+  }
+
+  if (r.kind == "multimodal") {
+    // Text + media through the whole model (multimodal.h): each image is processed and encoded
+    // here, its soft tokens scattered into the placeholder rows, the mask gets the vision blocks.
+    const std::string rel = e.at("model").get<std::string>();
+    const Model& m = b.model(rel);
+    const VisionModel& vm = b.vision_model(rel);
+    const auto& cfg = e.at("config");
+    const HostTensor ids_t = to_host(tensors.at("inp_tokens"), file);
+    const std::vector<int> mm_ids(ids_t.i.begin(), ids_t.i.end());
+    const int64_t S = int64_t(mm_ids.size()), V = m.text().vocab_size, H = m.text().hidden_size;
+    inputs = {"inp_tokens"};
+    std::vector<float> image_soft;
+    std::vector<int32_t> pos_ids;
+    int64_t image_rows = 0;
+    for (const std::string& n : listed) {
+      if (n.rfind("v_image_u8", 0) != 0) continue;
+      inputs.push_back(n);
+      const ImageProcessorConfig pc{vm.config.patch_size, vm.config.pooling_kernel_size, cfg.at("image_budget").get<int>()};
+      const ProcessedImage p = process_image(image_of(n), pc);
+      const std::vector<float> soft = vision_forward(vm, p.pixel_values.data(), p.position_ids.data(), p.slots(), k);
+      pos_ids.insert(pos_ids.end(), p.position_ids.begin(), p.position_ids.end());
+      image_soft.insert(image_soft.end(), soft.begin(), soft.end());
+      image_rows += int64_t(soft.size()) / H;
+    }
+    if (wanted("v_pos_ids")) got["v_pos_ids"] = i32(to_host(tensors.at("v_pos_ids"), file).shape, pos_ids);
+    got["v_soft_tokens"] = f32({image_rows, H}, image_soft);
+    std::vector<float> audio_soft;
+    if (wanted("a_soft_tokens")) {
+      // No audio tower in this implementation yet: the clip's soft tokens are taken from the golden.
+      for (const char* n : {"a_waveform", "a_features", "a_features_mask", "a_soft_tokens"}) inputs.push_back(n);
+      audio_soft = to_host(tensors.at("a_soft_tokens"), file).f;
+      r.note = "audio soft tokens taken from the golden (no audio tower yet); everything else computed";
+    }
+    const MultimodalPrompt prompt = merge_media(m.config, mm_ids, image_soft, {}, audio_soft);
+    got["mm_token_type_ids"] = i32({S}, std::vector<int32_t>(prompt.token_types.begin(), prompt.token_types.end()));
+    // The masks as forward() builds them for these positions (1 = query row may attend key column).
+    std::vector<int> positions(static_cast<size_t>(S));
+    for (int64_t t = 0; t < S; ++t) positions[size_t(t)] = int(t);
+    for (LayerType type : {LayerType::kFull, LayerType::kSliding}) {
+      const std::string n = type == LayerType::kFull ? "mask_full" : "mask_sliding";
+      if (!wanted(n)) continue;
+      MaskRule rule;
+      rule.type = type;
+      rule.window = m.text().sliding_window;
+      rule.blocks = m.text().use_bidirectional_attention == "vision" ? &prompt.vision_blocks : nullptr;
+      std::vector<uint8_t> mask;
+      build_mask(rule, positions.data(), positions.size(), positions.data(), positions.size(), mask);
+      got[n] = i32({S, S}, std::vector<int32_t>(mask.begin(), mask.end()));
+    }
+    {
+      KVCache cache(m.text());
+      Activations a;
+      forward(m, mm_ids.data(), mm_ids.size(), cache, a, k, capture, prompt.forward_options());
+    }
+    // The contrasts a buggy runtime would produce: no bidirectional overlay, and the overlay on
+    // full layers too. Reproducing them shows the real output differs for the right reason.
+    for (const char* n : {"result_output_causal", "result_output_block_both"}) {
+      if (!wanted(n)) continue;
+      ForwardOptions o = prompt.forward_options();
+      if (std::string(n) == "result_output_causal") o.vision_blocks = nullptr;
+      else o.vision_blocks_on_full_layers = true;
+      KVCache cache(m.text());
+      Activations a;
+      forward(m, mm_ids.data(), mm_ids.size(), cache, a, k, {}, o);
+      got[n] = f32({S, V}, a.logits);
+    }
+    if (wanted("generate_tokens")) {
+      const int n_new = int(tensors.at("generate_tokens").shape.at(0));
+      const std::vector<int> out = generate_greedy(m, mm_ids, n_new, {}, k, nullptr, prompt.forward_options(false));
+      got["generate_tokens"] = i32({int64_t(out.size())}, std::vector<int32_t>(out.begin(), out.end()));
+    }
   }
 
   if (r.kind == "rope") {

@@ -211,7 +211,80 @@ TEST_CASE("vision tower: padding slots change nothing but the pooled shape; bad 
                        Error);
 }
 
+TEST_CASE("merge_media: placeholder rows take the soft tokens in order; counts must match") {
+  ModelConfig mc;
+  mc.path = "config.json";
+  mc.text.hidden_size = 2;
+  mc.raw = {{"image_token_id", 7}, {"video_token_id", 8}, {"audio_token_id", 9}};
+  // <bos> <|image> img img <image|> text img <image|> aud
+  const std::vector<int> ids = {2, 5, 7, 7, 6, 40, 5, 7, 6, 9};
+  const std::vector<float> image = {1, 2, 3, 4, 5, 6}, audio = {-1, -2};
+  const MultimodalPrompt p = merge_media(mc, ids, image, {}, audio);
+  CHECK(p.token_types == std::vector<int>{0, 0, 1, 1, 0, 0, 0, 1, 0, 3});
+  CHECK(p.media_rows == std::vector<uint8_t>{0, 0, 1, 1, 0, 0, 0, 1, 0, 1});
+  CHECK(p.vision_blocks == std::vector<int>{-1, -1, 0, 0, -1, -1, -1, 1, -1, -1});
+  CHECK(p.embeddings[2 * 2] == 1.0f);
+  CHECK(p.embeddings[3 * 2 + 1] == 4.0f);
+  CHECK(p.embeddings[7 * 2] == 5.0f);
+  CHECK(p.embeddings[9 * 2 + 1] == -2.0f);
+  CHECK(p.embeddings[5 * 2] == 0.0f);
+  const ForwardOptions o = p.forward_options();
+  CHECK(o.media_rows == p.media_rows.data());
+  CHECK(o.vision_blocks == &p.vision_blocks);
+  CHECK_THROWS_WITH_AS(merge_media(mc, ids, {1, 2, 3, 4}, {}, audio),
+                       "multimodal: image features and image tokens do not match: 3 placeholder tokens in the prompt, "
+                       "2 soft tokens",
+                       Error);
+  CHECK_THROWS_WITH_AS(merge_media(mc, ids, image), doctest::Contains("audio features and audio tokens do not match"), Error);
+  // Text only: no media, plain causal options.
+  const MultimodalPrompt text = merge_media(mc, {2, 40, 41}, {});
+  CHECK_FALSE(text.has_media());
+  CHECK(text.forward_options().media_rows == nullptr);
+}
+
+TEST_CASE("forward with media: soft-token rows replace the embedding, the rest is the text path") {
+  const std::string dir = bundle_dir();
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "models/31b-tiny/config.json")) {
+    MESSAGE("SKIP: no tiny checkpoint");
+    return;
+  }
+  const Model m = Model::load(dir + "/models/31b-tiny");
+  const int H = m.text().hidden_size;
+  // <bos> text <|image> <|image|>×3 <image|> text: soft tokens are arbitrary rows here.
+  const std::vector<int> ids = {2, 40, 505, 507, 507, 507, 509, 41, 42};
+  std::vector<float> soft(size_t(3 * H));
+  for (size_t i = 0; i < soft.size(); ++i) soft[i] = float(std::sin(0.37 * double(i)));
+  const MultimodalPrompt p = merge_media(m.config, ids, soft);
+  std::vector<float> inp;
+  Trace keep([&](const TensorReport& r) {
+    if (r.name == "inp_scaled") inp.assign(static_cast<const float*>(r.data), static_cast<const float*>(r.data) + ids.size() * size_t(H));
+  });
+  KVCache cache(m.text());
+  Activations a;
+  forward(m, ids.data(), ids.size(), cache, a, hwy(), keep, p.forward_options());
+  const std::vector<float> with_blocks = a.logits;
+  for (int j = 0; j < H; ++j) CHECK(inp[size_t(4 * H + j)] == soft[size_t(H + j)]);
+  // Rows before the image block only see the past: identical with and without the overlay.
+  ForwardOptions causal = p.forward_options();
+  causal.vision_blocks = nullptr;
+  KVCache cache2(m.text());
+  Activations b;
+  forward(m, ids.data(), ids.size(), cache2, b, hwy(), {}, causal);
+  const size_t V = size_t(m.text().vocab_size);
+  for (size_t i = 0; i < 3 * V; ++i) REQUIRE(with_blocks[i] == b.logits[i]);
+  // The first image token sees the later ones through the sliding layers: its logits change.
+  double diff = 0;
+  for (size_t i = 3 * V; i < 4 * V; ++i) diff = std::max(diff, std::fabs(double(with_blocks[i]) - b.logits[i]));
+  CHECK(diff > 1e-3);
+}
+
 }  // TEST_SUITE("vision")
+
+TEST_SUITE("multimodal") {
+TEST_CASE("multimodal golden cases (e2b, 31b, 26b-a4b bidirectional) at the manifest tolerance") {
+  check_cases("multimodal", "");
+}
+}
 
 TEST_SUITE("vision-realwidth") {
 TEST_CASE("real-width vision towers (e2b on-device, 31b large) at the manifest tolerance") {
