@@ -115,6 +115,9 @@ TEST_CASE("resize: identity when the size fits, exact on constant images, shape 
         CHECK(int(r.at(y, x, 2)) == 120);
       }
   }
+  // 384² is exactly the 70-token size: returned untouched.
+  const Image fits = test_image(384, 384);
+  CHECK(resize_for_budget(fits, {16, 3, 70}).rgb == fits.rgb);
   const Image img = test_image(96, 144);
   const ProcessedImage p = process_image(img, {16, 3, 70});  // upscaled: 96×144 -> 288×480
   CHECK(p.resized_height == 288);
