@@ -12,9 +12,12 @@
 
 #include "gemma4/config.h"
 #include "gemma4/error.h"
+#include "gemma4/image_processor.h"  // compiles stb_image where GEMMA4_IMPLEMENTATION is defined
 #include "gemma4/kernels.h"
 #include "gemma4/model.h"
+#include "gemma4/multimodal.h"
 #include "gemma4/safetensors.h"
 #include "gemma4/synthetic_weights.h"
+#include "gemma4/vision_tower.h"
 #include "gemma4/weights.h"
 #include "gemma4/highway_dispatch.h"  // instantiates the kernels if GEMMA4_IMPLEMENTATION is defined

@@ -13,6 +13,7 @@
 // `serve`.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,7 @@
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
 #include "gemma4/model.h"
+#include "gemma4/multimodal.h"
 #include "gemma4/sampling.h"
 #include "gemma4/tokenizer.h"
 #include "gemma4/tokenizer_load.h"
@@ -39,6 +41,9 @@ struct GenerateOptions {
   SamplingParams sampling{0.0f, 0, 1.0f, 0};  // temperature 0: greedy
   int max_new_tokens = 256;
   StopTokens stop = StopTokens::gemma4_default();
+  // The prompt's media soft tokens (multimodal.h), merged in the prefill; null for text. Its ids
+  // must be the prompt's.
+  const MultimodalPrompt* media = nullptr;
 };
 
 enum class FinishReason { kStop, kLength, kCancelled };
@@ -93,8 +98,14 @@ inline GenerationResult generate(const Model& model, const Kernels& kernels, std
   last_only.all_logits = false;
   Sampler sampler(options.sampling);
 
+  ForwardOptions prefill = last_only;
+  if (options.media) {
+    if (options.media->ids.size() != prompt.size() || !std::equal(prompt.begin(), prompt.end(), options.media->ids.begin()))
+      throw Error("generate: the media prompt's ids differ from the prompt");
+    prefill = options.media->forward_options(false);
+  }
   auto t0 = Clock::now();
-  forward(model, prompt.data(), prompt.size(), cache, act, kernels, {}, last_only);
+  forward(model, prompt.data(), prompt.size(), cache, act, kernels, {}, prefill);
   r.stats.prefill_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
   t0 = Clock::now();
@@ -181,6 +192,7 @@ struct GenerationDefaults {
 struct ChatModel {
   std::string name;  // the folder's name, reported as the model id
   Model model;
+  std::optional<VisionModel> vision;  // checkpoints with a vision_config
   std::unique_ptr<Tokenizer> tokenizer;
   GenerationDefaults defaults;
   Kernels kernels;
@@ -191,6 +203,8 @@ struct ChatModel {
     if (clean.filename().empty()) clean = clean.parent_path();
     m.name = clean.filename().string();
     m.model = Model::load(dir.string());
+    if (!m.model.config.vision_config.is_null())
+      m.vision = VisionModel::from_source(m.model.config, *CheckpointSource::open(dir.string()));
     m.tokenizer = load_tokenizer(dir);
     m.defaults = GenerationDefaults::load(dir);
     m.kernels = select_kernels(backend);

@@ -10,7 +10,9 @@
 // Kinds: text-prefill (one forward, every intermediate), text-prefill-rows (one long forward,
 // logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
 // KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
-// (tables and rotation). Other kinds are reported as skipped until their component lands.
+// (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h),
+// multimodal (multimodal.h: text + images through the whole model, masks, contrasts). Other
+// kinds are reported as skipped until their component lands.
 #pragma once
 
 #include <fnmatch.h>
@@ -31,8 +33,11 @@
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
 #include "gemma4/model.h"
+#include "gemma4/multimodal.h"
 #include "gemma4/safetensors.h"
+#include "gemma4/image_processor.h"
 #include "gemma4/synthetic_weights.h"
+#include "gemma4/vision_tower.h"
 #include "gemma4/weight_source.h"
 
 namespace gemma4::golden {
@@ -198,46 +203,65 @@ class Bundle {
   const Model& model(const std::string& rel) {
     auto it = models_.find(rel);
     if (it != models_.end()) return *it->second;
-    if (!manifest_.contains("models") || !manifest_["models"].contains(rel))
-      fail(manifest_path_, "case refers to model " + rel + ", which models{} does not list");
-    const auto& e = manifest_["models"][rel];
-    const std::string cfg = e.contains("config") ? path(e["config"].get<std::string>()) : path(rel + "/config.json");
-    ModelConfig mc = load_model_config(cfg);
+    ModelConfig mc;
+    double bytes = 0;
+    std::shared_ptr<const WeightSource> src = source(rel, mc, &bytes);
     std::unique_ptr<Model> m;
-    const std::string weights = e.contains("weights_file") && e["weights_file"].is_string()
-                                    ? path(e["weights_file"].get<std::string>())
-                                    : std::string();
-    if (!weights.empty() && std::filesystem::exists(weights)) {
-      CheckpointSource src(TensorStore::open(weights));
-      m = std::make_unique<Model>(Model::from_source(std::move(mc), src));
-    } else {
-      if (!e.contains("synthetic_weights") || !e["synthetic_weights"].is_array())
-        fail(manifest_path_, "model " + rel + " has neither a weights file nor synthetic_weights");
-      std::vector<synthetic::TensorSpec> specs;
-      for (const auto& s : e["synthetic_weights"]) {
-        synthetic::TensorSpec t;
-        t.name = s.at("name").get<std::string>();
-        t.shape = s.at("shape").get<std::vector<int64_t>>();
-        t.center = s.at("center").get<double>();
-        t.scale_log2 = s.at("scale_log2").get<int>();
-        specs.push_back(std::move(t));
-      }
-      double bytes = 0;
-      for (const auto& t : specs) bytes += 4.0 * double(num_elements(t.shape));
-      auto src = std::make_shared<SyntheticSource>(std::move(specs), manifest_path_ + ": models." + rel + ".synthetic_weights");
-      // Above ~2 GiB of float32 weights, generate each layer when it runs instead of all at once.
-      if (bytes > 2.0 * (1 << 30)) m = std::make_unique<Model>(Model::streaming(std::move(mc), src));
-      else m = std::make_unique<Model>(Model::from_source(std::move(mc), *src));
-    }
+    // Above ~2 GiB of float32 weights, generate each layer when it runs instead of all at once.
+    if (bytes > 2.0 * (1 << 30)) m = std::make_unique<Model>(Model::streaming(std::move(mc), src));
+    else m = std::make_unique<Model>(Model::from_source(std::move(mc), *src));
     return *(models_[rel] = std::move(m));
   }
 
-  void release_models() { models_.clear(); }
+  // The vision tower + embed_vision of a model entry (tiny checkpoints, or the real-width
+  // `*-realwidth-vision` entries whose synthetic_weights list only those components).
+  const VisionModel& vision_model(const std::string& rel) {
+    auto it = vision_models_.find(rel);
+    if (it != vision_models_.end()) return *it->second;
+    ModelConfig mc;
+    std::shared_ptr<const WeightSource> src = source(rel, mc, nullptr);
+    auto vm = std::make_unique<VisionModel>(VisionModel::from_source(mc, *src));
+    return *(vision_models_[rel] = std::move(vm));
+  }
+
+  // Config and weight source of a model entry; `bytes`: float32 size of synthetic weights.
+  std::shared_ptr<const WeightSource> source(const std::string& rel, ModelConfig& mc, double* bytes) const {
+    if (!manifest_.contains("models") || !manifest_["models"].contains(rel))
+      fail(manifest_path_, "case refers to model " + rel + ", which models{} does not list");
+    const auto& e = manifest_["models"][rel];
+    const std::string cfg = e.contains("config") && e["config"].is_string() ? path(e["config"].get<std::string>())
+                                                                           : path(rel + "/config.json");
+    mc = load_model_config(cfg);
+    const std::string weights = e.contains("weights_file") && e["weights_file"].is_string()
+                                    ? path(e["weights_file"].get<std::string>())
+                                    : std::string();
+    if (!weights.empty() && std::filesystem::exists(weights))
+      return std::make_shared<CheckpointSource>(TensorStore::open(weights));
+    if (!e.contains("synthetic_weights") || !e["synthetic_weights"].is_array())
+      fail(manifest_path_, "model " + rel + " has neither a weights file nor synthetic_weights");
+    std::vector<synthetic::TensorSpec> specs;
+    for (const auto& s : e["synthetic_weights"]) {
+      synthetic::TensorSpec t;
+      t.name = s.at("name").get<std::string>();
+      t.shape = s.at("shape").get<std::vector<int64_t>>();
+      t.center = s.at("center").get<double>();
+      t.scale_log2 = s.at("scale_log2").get<int>();
+      if (bytes) *bytes += 4.0 * double(num_elements(t.shape));
+      specs.push_back(std::move(t));
+    }
+    return std::make_shared<SyntheticSource>(std::move(specs), manifest_path_ + ": models." + rel + ".synthetic_weights");
+  }
+
+  void release_models() {
+    models_.clear();
+    vision_models_.clear();
+  }
 
  private:
   std::string root_, manifest_path_;
   nlohmann::json manifest_;
   std::map<std::string, std::unique_ptr<Model>> models_;
+  std::map<std::string, std::unique_ptr<VisionModel>> vision_models_;
 };
 
 inline bool case_matches(const std::string& name, const std::string& pattern) {
@@ -256,7 +280,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope"};
+                                 "rope", "image_preprocess", "vision", "multimodal"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -281,6 +305,188 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     return h;
   };
   std::vector<std::string> inputs = {"inp_tokens"};
+  auto i32 = [](std::vector<int64_t> shape, std::vector<int32_t> values) {
+    HostTensor h;
+    h.dtype = DType::kI32;
+    h.shape = std::move(shape);
+    h.i = std::move(values);
+    return h;
+  };
+  // Keeps every traced tensor the case lists.
+  Trace capture([&](const TensorReport& rep) {
+    if (!wanted(rep.name)) return;
+    HostTensor h;
+    h.dtype = rep.dtype;
+    h.shape = rep.shape;
+    const size_t n = size_t(num_elements(rep.shape));
+    if (rep.dtype == DType::kI32) h.i.assign(static_cast<const int32_t*>(rep.data), static_cast<const int32_t*>(rep.data) + n);
+    else h.f.assign(static_cast<const float*>(rep.data), static_cast<const float*>(rep.data) + n);
+    got[rep.name] = std::move(h);
+  });
+  auto image_of = [&](const std::string& tensor) {
+    const HostTensor t = to_host(tensors.at(tensor), file);
+    if (t.shape.size() != 3 || t.shape[2] != 3) fail(file, "tensor " + tensor + ": expected [H, W, 3] uint8");
+    Image img;
+    img.height = int(t.shape[0]);
+    img.width = int(t.shape[1]);
+    img.rgb.assign(t.i.begin(), t.i.end());
+    return img;
+  };
+  auto u8_tensor = [&](const Image& img) {
+    return i32({img.height, img.width, 3}, std::vector<int32_t>(img.rgb.begin(), img.rgb.end()));
+  };
+
+  if (r.kind == "image_preprocess") {
+    // Gemma4ImageProcessor on every image × budget (image_processor.h): resized pixels (full or
+    // every 8th/16th row and column), one image's position ids and pixel rows, sizes and counts.
+    const auto& cfg = e.at("config");
+    const std::vector<std::string> images = cfg.at("images").get<std::vector<std::string>>();
+    const std::vector<int> budgets = cfg.at("budgets").get<std::vector<int>>();
+    ImageProcessorConfig pc;
+    pc.patch_size = cfg.at("patch_size").get<int>();
+    pc.pooling_kernel_size = cfg.at("pooling_kernel_size").get<int>();
+    const int k2 = pc.pooling_kernel_size * pc.pooling_kernel_size;
+    std::vector<int32_t> sizes, soft;
+    inputs.clear();
+    for (const std::string& slug : images) {
+      inputs.push_back(slug + "/raw_u8");
+      const Image raw = image_of(slug + "/raw_u8");
+      for (int budget : budgets) {
+        pc.max_soft_tokens = budget;
+        const std::string pre = slug + "/b" + std::to_string(budget) + "/";
+        const Image resized = resize_for_budget(raw, pc);
+        const ProcessedImage p = patchify(resized, pc.patch_size, pc.pooling_kernel_size, budget * k2);
+        sizes.push_back(resized.height);
+        sizes.push_back(resized.width);
+        soft.push_back(p.num_soft_tokens);
+        if (wanted(pre + "resized_u8")) got[pre + "resized_u8"] = u8_tensor(resized);
+        for (int stride : {8, 16}) {
+          const std::string n = pre + "resized_u8_s" + std::to_string(stride);
+          if (!wanted(n)) continue;
+          Image sub;
+          sub.height = (resized.height + stride - 1) / stride;
+          sub.width = (resized.width + stride - 1) / stride;
+          for (int y = 0; y < resized.height; y += stride)
+            for (int x = 0; x < resized.width; x += stride)
+              for (int c = 0; c < 3; ++c) sub.rgb.push_back(resized.at(y, x, c));
+          got[n] = u8_tensor(sub);
+        }
+        if (wanted(pre + "pos_ids")) got[pre + "pos_ids"] = i32({p.slots(), 2}, p.position_ids);
+        if (wanted(pre + "pixel_values_rows")) {  // the last 3 real patches and the first 3 padding slots
+          const int64_t first = p.num_patches - 3, dim = p.patch_dim;
+          if (first < 0 || p.num_patches + 3 > p.slots()) fail(file, pre + "pixel_values_rows: rows out of range");
+          got[pre + "pixel_values_rows"] = f32({6, dim}, std::vector<float>(p.pixel_values.begin() + first * dim,
+                                                                           p.pixel_values.begin() + (first + 6) * dim));
+        }
+      }
+    }
+    got["resized_hw"] = i32({int64_t(images.size()), int64_t(budgets.size()), 2}, sizes);
+    got["num_soft_tokens"] = i32({int64_t(images.size()), int64_t(budgets.size())}, soft);
+    // (patch, max_patches, k, h, w) -> (target_h, target_w): the size rule alone.
+    const HostTensor vec = to_host(tensors.at("aspect_vectors"), file);
+    std::vector<int32_t> mine;
+    for (int64_t row = 0; row < vec.shape.at(0); ++row) {
+      const int32_t* v = vec.i.data() + row * 7;
+      const auto [th, tw] = aspect_ratio_preserving_size(v[3], v[4], v[0], v[1], v[2]);
+      mine.insert(mine.end(), {v[0], v[1], v[2], v[3], v[4], th, tw});
+    }
+    got["aspect_vectors"] = i32(vec.shape, mine);
+  } else if (r.kind == "vision") {
+    // The vision tower and embed_vision on one image's patch slots (vision_tower.h). Tiny cases
+    // store the image: it is patchified here and the patches and positions are compared too.
+    const VisionModel& vm = b.vision_model(e.at("model").get<std::string>());
+    HostTensor patches_t = to_host(tensors.at("v_pixel_patches_u8"), file);
+    HostTensor pos_t = to_host(tensors.at("v_pos_ids"), file);
+    const int slots = int(patches_t.shape.at(0));
+    if (wanted("v_image_u8")) {
+      inputs = {"v_image_u8"};
+      const ProcessedImage p = patchify(image_of("v_image_u8"), vm.config.patch_size, vm.config.pooling_kernel_size, slots);
+      got["v_pixel_patches_u8"] = i32(patches_t.shape, std::vector<int32_t>(p.patches_u8.begin(), p.patches_u8.end()));
+      got["v_pos_ids"] = i32(pos_t.shape, p.position_ids);
+      patches_t.i.assign(p.patches_u8.begin(), p.patches_u8.end());
+      pos_t.i = p.position_ids;
+    } else {
+      inputs = {"v_pixel_patches_u8", "v_pos_ids"};
+    }
+    // pixel_values = float32(u8) · float32(1/255), as the processor computes them.
+    std::vector<float> pixels(patches_t.i.size());
+    const float rescale = float(1.0 / 255.0);
+    for (size_t j = 0; j < pixels.size(); ++j) pixels[j] = float(patches_t.i[j]) * rescale;
+    vision_forward(vm, pixels.data(), pos_t.i.data(), slots, k, capture);
+  }
+
+  if (r.kind == "multimodal") {
+    // Text + media through the whole model (multimodal.h): each image is processed and encoded
+    // here, its soft tokens scattered into the placeholder rows, the mask gets the vision blocks.
+    const std::string rel = e.at("model").get<std::string>();
+    const Model& m = b.model(rel);
+    const VisionModel& vm = b.vision_model(rel);
+    const auto& cfg = e.at("config");
+    const HostTensor ids_t = to_host(tensors.at("inp_tokens"), file);
+    const std::vector<int> mm_ids(ids_t.i.begin(), ids_t.i.end());
+    const int64_t S = int64_t(mm_ids.size()), V = m.text().vocab_size, H = m.text().hidden_size;
+    inputs = {"inp_tokens"};
+    std::vector<float> image_soft;
+    std::vector<int32_t> pos_ids;
+    int64_t image_rows = 0;
+    for (const std::string& n : listed) {
+      if (n.rfind("v_image_u8", 0) != 0) continue;
+      inputs.push_back(n);
+      const ImageProcessorConfig pc{vm.config.patch_size, vm.config.pooling_kernel_size, cfg.at("image_budget").get<int>()};
+      const ProcessedImage p = process_image(image_of(n), pc);
+      const std::vector<float> soft = vision_forward(vm, p.pixel_values.data(), p.position_ids.data(), p.slots(), k);
+      pos_ids.insert(pos_ids.end(), p.position_ids.begin(), p.position_ids.end());
+      image_soft.insert(image_soft.end(), soft.begin(), soft.end());
+      image_rows += int64_t(soft.size()) / H;
+    }
+    if (wanted("v_pos_ids")) got["v_pos_ids"] = i32(to_host(tensors.at("v_pos_ids"), file).shape, pos_ids);
+    got["v_soft_tokens"] = f32({image_rows, H}, image_soft);
+    std::vector<float> audio_soft;
+    if (wanted("a_soft_tokens")) {
+      // No audio tower in this implementation yet: the clip's soft tokens are taken from the golden.
+      for (const char* n : {"a_waveform", "a_features", "a_features_mask", "a_soft_tokens"}) inputs.push_back(n);
+      audio_soft = to_host(tensors.at("a_soft_tokens"), file).f;
+      r.note = "audio soft tokens taken from the golden (no audio tower yet); everything else computed";
+    }
+    const MultimodalPrompt prompt = merge_media(m.config, mm_ids, image_soft, {}, audio_soft);
+    got["mm_token_type_ids"] = i32({S}, std::vector<int32_t>(prompt.token_types.begin(), prompt.token_types.end()));
+    // The masks as forward() builds them for these positions (1 = query row may attend key column).
+    std::vector<int> positions(static_cast<size_t>(S));
+    for (int64_t t = 0; t < S; ++t) positions[size_t(t)] = int(t);
+    for (LayerType type : {LayerType::kFull, LayerType::kSliding}) {
+      const std::string n = type == LayerType::kFull ? "mask_full" : "mask_sliding";
+      if (!wanted(n)) continue;
+      MaskRule rule;
+      rule.type = type;
+      rule.window = m.text().sliding_window;
+      rule.blocks = m.text().use_bidirectional_attention == "vision" ? &prompt.vision_blocks : nullptr;
+      std::vector<uint8_t> mask;
+      build_mask(rule, positions.data(), positions.size(), positions.data(), positions.size(), mask);
+      got[n] = i32({S, S}, std::vector<int32_t>(mask.begin(), mask.end()));
+    }
+    {
+      KVCache cache(m.text());
+      Activations a;
+      forward(m, mm_ids.data(), mm_ids.size(), cache, a, k, capture, prompt.forward_options());
+    }
+    // The contrasts a buggy runtime would produce: no bidirectional overlay, and the overlay on
+    // full layers too. Reproducing them shows the real output differs for the right reason.
+    for (const char* n : {"result_output_causal", "result_output_block_both"}) {
+      if (!wanted(n)) continue;
+      ForwardOptions o = prompt.forward_options();
+      if (std::string(n) == "result_output_causal") o.vision_blocks = nullptr;
+      else o.vision_blocks_on_full_layers = true;
+      KVCache cache(m.text());
+      Activations a;
+      forward(m, mm_ids.data(), mm_ids.size(), cache, a, k, {}, o);
+      got[n] = f32({S, V}, a.logits);
+    }
+    if (wanted("generate_tokens")) {
+      const int n_new = int(tensors.at("generate_tokens").shape.at(0));
+      const std::vector<int> out = generate_greedy(m, mm_ids, n_new, {}, k, nullptr, prompt.forward_options(false));
+      got["generate_tokens"] = i32({int64_t(out.size())}, std::vector<int32_t>(out.begin(), out.end()));
+    }
+  }
 
   if (r.kind == "rope") {
     // RoPE tables and rotation of one head per position, per layer type (rope.h).
@@ -318,7 +524,8 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
       }
     }
   }
-  const Model* mp = r.kind == "rope" ? nullptr : &b.model(e.at("model").get<std::string>());
+  const bool text_kind = r.kind.rfind("text-", 0) == 0;
+  const Model* mp = text_kind ? &b.model(e.at("model").get<std::string>()) : nullptr;
   const size_t V = mp ? size_t(mp->text().vocab_size) : 0;
   std::vector<int> ids;
   if (mp && r.kind != "text-batch") {
@@ -326,7 +533,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     ids.assign(ids_t.i.begin(), ids_t.i.end());
   }
 
-  if (r.kind == "rope") {
+  if (!text_kind) {
     // done above
   } else if (r.kind == "text-batch") {
     // A padded batch: each row's real tokens (inp_mask = 1) must give the logits of a
@@ -369,17 +576,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     const Model& m = *mp;
     KVCache cache(m.text());
     Activations a;
-    Trace trace([&](const TensorReport& rep) {
-      if (!wanted(rep.name)) return;
-      HostTensor h;
-      h.dtype = rep.dtype;
-      h.shape = rep.shape;
-      const size_t n = size_t(num_elements(rep.shape));
-      if (rep.dtype == DType::kI32) h.i.assign(static_cast<const int32_t*>(rep.data), static_cast<const int32_t*>(rep.data) + n);
-      else h.f.assign(static_cast<const float*>(rep.data), static_cast<const float*>(rep.data) + n);
-      got[rep.name] = std::move(h);
-    });
-    forward(m, ids.data(), ids.size(), cache, a, k, trace);
+    forward(m, ids.data(), ids.size(), cache, a, k, capture);
   } else if (r.kind == "text-decode") {
     const Model& m = *mp;
     const TextConfig& c = m.text();

@@ -34,14 +34,15 @@ struct MaskRule {
   LayerType type = LayerType::kFull;
   int window = 0;                         // sliding layers
   const std::vector<int>* blocks = nullptr;  // block id per absolute position, or null (causal)
+  bool blocks_on_full = false;  // contrast only: Gemma 3's overlay on full layers (never Gemma 4)
 
   int block_of(int pos) const {
     return blocks && pos >= 0 && size_t(pos) < blocks->size() ? (*blocks)[size_t(pos)] : -1;
   }
   bool allowed(int q, int kv) const {
     if (kv < 0) return false;  // empty cache slot
-    if (type == LayerType::kFull) return kv <= q;
-    if (kv <= q - window) return false;
+    if (type == LayerType::kFull && !blocks_on_full) return kv <= q;
+    if (type == LayerType::kSliding && kv <= q - window) return false;
     if (kv <= q) return true;
     const int b = block_of(q);
     return b >= 0 && b == block_of(kv);

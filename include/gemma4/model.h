@@ -7,6 +7,7 @@
 //   logits = 30 · tanh( (norm(x) · Eᵀ) / 30 )           (tied LM head, final soft-cap)
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -73,6 +74,14 @@ struct ForwardOptions {
   // Vision block id per absolute position (mask.h); null: causal text. Only for the first forward
   // over an image, and only used by models with use_bidirectional_attention = "vision".
   const std::vector<int>* vision_blocks = nullptr;
+  // Contrast only (the golden `result_output_block_both`): also lift causality inside vision blocks
+  // on full layers, as Gemma 3 did. Gemma 4 never does this.
+  bool vision_blocks_on_full_layers = false;
+  // Media soft tokens (multimodal.h), over the n new tokens: where media_rows[t] is 1 the token's
+  // embedding is media_embeddings[t·H ..] (a tower output, not scaled by √H) and its id counts as
+  // <pad> for the embedding lookup and the per-layer embeddings, as Gemma4Model.forward does.
+  const uint8_t* media_rows = nullptr;
+  const float* media_embeddings = nullptr;
 };
 
 // Runs `n` new tokens (positions cache.num_tokens() ...) through the model and appends them to
@@ -88,8 +97,19 @@ inline void forward(const Model& m, const int* tokens, size_t n, KVCache& cache,
   for (size_t t = 0; t < n; ++t) a.positions[t] = cache.num_tokens() + int(t);
   trace("inp_pos", -1, reinterpret_cast<const int32_t*>(a.positions.data()), {S});
 
-  // Embeddings.
+  // Embeddings; media placeholders look up <pad>, then take their soft tokens.
+  std::vector<int> padded_ids;
+  if (opt.media_rows) {
+    if (!opt.media_embeddings) fail("gemma4::forward", "media_rows given without media_embeddings");
+    padded_ids.assign(tokens, tokens + n);
+    for (size_t t = 0; t < n; ++t)
+      if (opt.media_rows[t]) padded_ids[t] = c.pad_token_id;
+    tokens = padded_ids.data();
+  }
   embed_rows(w.embed_tokens, tokens, n, embedding_scale(c.hidden_size, w.embed_tokens_file_dtype), a.x.data());
+  if (opt.media_rows)
+    for (size_t t = 0; t < n; ++t)
+      if (opt.media_rows[t]) std::copy(opt.media_embeddings + t * H, opt.media_embeddings + (t + 1) * H, a.x.data() + t * H);
   trace("inp_scaled", -1, a.x.data(), {S, int64_t(H)});
   if (c.has_ple()) per_layer_inputs(c, w, tokens, a, k, trace);
 
@@ -103,6 +123,7 @@ inline void forward(const Model& m, const int* tokens, size_t n, KVCache& cache,
     rules[int(t)].type = t;
     rules[int(t)].window = c.sliding_window;
     rules[int(t)].blocks = c.use_bidirectional_attention == "vision" ? opt.vision_blocks : nullptr;
+    rules[int(t)].blocks_on_full = opt.vision_blocks_on_full_layers;
   }
   a.shared_kv[0] = a.shared_kv[1] = KeySet{};
 
@@ -133,15 +154,18 @@ inline int argmax(const float* x, size_t n) {
 
 // Greedy decoding: prefill the prompt, then one token at a time until `max_new` tokens or a stop
 // id. `step_logits` (optional) receives each step's logits [vocab].
+// `prefill` carries the prompt's media (its all_logits is ignored).
 inline std::vector<int> generate_greedy(const Model& m, const std::vector<int>& prompt, int max_new,
                                         const std::vector<int>& stop_ids, const Kernels& k,
-                                        std::vector<std::vector<float>>* step_logits = nullptr) {
+                                        std::vector<std::vector<float>>* step_logits = nullptr,
+                                        ForwardOptions prefill = {}) {
   KVCache cache(m.text());
   Activations a;
   ForwardOptions last_only;
   last_only.all_logits = false;
+  prefill.all_logits = false;
   const size_t V = size_t(m.text().vocab_size);
-  forward(m, prompt.data(), prompt.size(), cache, a, k, {}, last_only);
+  forward(m, prompt.data(), prompt.size(), cache, a, k, {}, prefill);
   std::vector<int> out;
   for (int step = 0; step < max_new; ++step) {
     if (step_logits) step_logits->emplace_back(a.logits.begin(), a.logits.begin() + long(V));

@@ -5,6 +5,9 @@
 // Request → prompt → tokens → response:
 //   body (JSON) ──parse_chat_request──▶ ChatRequest (validated; any problem is an ApiError, 4xx)
 //   messages + tools ──chat template──▶ prompt text ──tokenizer──▶ prompt ids
+//   image_url parts (inline PNG/JPEG data URLs, checkpoints with a vision tower only): decoded and
+//   preprocessed per request, <|image|> expanded to the image's soft tokens, the tower's output
+//   merged into the prefill (multimodal.h)
 //   generate() token by token ──StreamingDecoder──▶ text ──StreamingOutputParser──▶ deltas
 //   reasoning ("<|channel>thought…<channel|>") → reasoning_content, the answer → content,
 //   "<|tool_call>call:NAME{…}<tool_call|>" → tool_calls [{id, type: "function",
@@ -28,14 +31,19 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "gemma4/generate.h"
+#include "gemma4/image_processor.h"
+#include "gemma4/multimodal.h"
 #include "gemma4/output_parser.h"
+#include "gemma4/prompt_media.h"
 
 namespace gemma4::server {
 
@@ -65,6 +73,7 @@ struct ServerOptions {
   std::size_t max_request_bytes = std::size_t(4) << 20;
   int max_tokens_limit = 32768;    // the most a request may ask for
   int default_max_tokens = 4096;   // when the request does not say
+  int image_soft_tokens = 280;     // token budget per image (70, 140, 280, 560 or 1120)
 };
 
 // A validated /v1/chat/completions request.
@@ -76,6 +85,8 @@ struct ChatRequest {
   bool enable_thinking = false;   // chat_template_kwargs.enable_thinking (or top-level enable_thinking)
   SamplingParams sampling;
   std::optional<int> max_tokens;
+  std::vector<Image> images;          // decoded image_url parts, in prompt order
+  std::vector<std::string> image_params;  // where each came from, e.g. "messages[0].content[1].image_url.url"
 };
 
 namespace detail {
@@ -105,20 +116,86 @@ inline double number_in(const Json& obj, const char* key, double lo, double hi, 
   return x;
 }
 
-// Text of a content value: a string, or an array of {"type": "text", "text": ...} parts.
-inline void check_content(const Json& content, const std::string& where) {
-  if (content.is_string() || content.is_null()) return;
+// RFC 4648 base64 (padding optional, no whitespace); nullopt on any other character.
+inline std::optional<std::vector<uint8_t>> base64_decode(std::string_view in) {
+  auto value = [](char ch) -> int {
+    if (ch >= 'A' && ch <= 'Z') return ch - 'A';
+    if (ch >= 'a' && ch <= 'z') return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9') return ch - '0' + 52;
+    if (ch == '+') return 62;
+    if (ch == '/') return 63;
+    return -1;
+  };
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::vector<uint8_t> out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : in) {
+    const int v = value(ch);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(uint8_t((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// An OpenAI image_url part's image: only inline PNG/JPEG data URLs (the server fetches nothing).
+inline Image decode_image_url(const Json& part, const std::string& p) {
+  const Json* image_url = optional_field(part, "image_url");
+  if (image_url == nullptr) bad(p + ".image_url", "missing");
+  const Json* url = image_url->is_object() ? optional_field(*image_url, "url") : image_url;
+  const std::string where = p + (image_url->is_object() ? ".image_url.url" : ".image_url");
+  if (url == nullptr || !url->is_string()) bad(where, "missing or not a string");
+  const std::string& u = url->get_ref<const std::string&>();
+  const std::size_t comma = u.find(',');
+  const std::string header = u.substr(0, std::min(comma, std::size_t(64)));
+  if (u.rfind("data:", 0) != 0)
+    bad(where, "only data:image/png;base64 and data:image/jpeg;base64 URLs are supported (got \"" +
+                   u.substr(0, std::min<std::size_t>(u.size(), 32)) + "...\"; the server fetches nothing)");
+  if (comma == std::string::npos || (header != "data:image/png;base64" && header != "data:image/jpeg;base64" &&
+                                     header != "data:image/jpg;base64"))
+    bad(where, "unsupported data URL \"" + header + "\" (supported: data:image/png;base64, data:image/jpeg;base64)");
+  const auto bytes = base64_decode(std::string_view(u).substr(comma + 1));
+  if (!bytes) bad(where, "the base64 payload is malformed");
+  try {
+    return decode_image(bytes->data(), bytes->size(), where);
+  } catch (const Error& e) {
+    throw ApiError(400, e.what(), where);
+  }
+}
+
+// A content value: a string, or an array of {"type": "text", "text"} and {"type": "image_url",
+// "image_url": {"url": "data:image/png;base64,..."}} parts. Image parts are decoded into `images`
+// and become {"type": "image"} for the chat template (which writes the <|image|> placeholder).
+inline Json normalize_content(const Json& content, const std::string& where, ChatRequest& r) {
+  if (content.is_string() || content.is_null()) return content;
   if (!content.is_array()) bad(where, "expected a string or an array of content parts, got " + type_name(content));
+  Json out = Json::array();
   for (std::size_t i = 0; i < content.size(); ++i) {
     const Json& part = content[i];
     const std::string p = where + "[" + std::to_string(i) + "]";
     if (!part.is_object()) bad(p, "a content part must be an object");
     const Json* type = optional_field(part, "type");
     if (type == nullptr || !type->is_string()) bad(p + ".type", "missing or not a string");
-    if (*type != "text") bad(p + ".type", "'" + type->get<std::string>() + "' parts are not supported (text only)");
+    if (*type == "image_url") {
+      r.images.push_back(decode_image_url(part, p));
+      r.image_params.push_back(p);
+      out.push_back(Json{{"type", "image"}});
+      continue;
+    }
+    if (*type != "text")
+      bad(p + ".type", "'" + type->get<std::string>() + "' parts are not supported (text and image_url only)");
     const Json* text = optional_field(part, "text");
     if (text == nullptr || !text->is_string()) bad(p + ".text", "missing or not a string");
+    out.push_back(part);
   }
+  return out;
 }
 
 inline Json normalize_tool_call(const Json& call, const std::string& where) {
@@ -148,7 +225,7 @@ inline Json normalize_tool_call(const Json& call, const std::string& where) {
   return out;
 }
 
-inline Json normalize_message(const Json& m, std::size_t index) {
+inline Json normalize_message(const Json& m, std::size_t index, ChatRequest& request) {
   const std::string where = "messages[" + std::to_string(index) + "]";
   if (!m.is_object()) bad(where, "a message must be an object");
   const Json* role = optional_field(m, "role");
@@ -159,8 +236,7 @@ inline Json normalize_message(const Json& m, std::size_t index) {
   Json out = {{"role", r}};
   const Json* content = optional_field(m, "content");
   if (content) {
-    check_content(*content, where + ".content");
-    out["content"] = *content;
+    out["content"] = normalize_content(*content, where + ".content", request);
   } else if (r != "assistant") {
     bad(where + ".content", "missing");
   }
@@ -229,7 +305,7 @@ inline ChatRequest parse_chat_request(const std::string& body, const GenerationD
   if (messages == nullptr) bad("messages", "missing");
   if (!messages->is_array()) bad("messages", "expected an array, got " + type_name(*messages));
   if (messages->empty()) bad("messages", "must not be empty");
-  for (std::size_t i = 0; i < messages->size(); ++i) r.messages.push_back(normalize_message((*messages)[i], i));
+  for (std::size_t i = 0; i < messages->size(); ++i) r.messages.push_back(normalize_message((*messages)[i], i, r));
 
   if (const Json* m = optional_field(j, "model"); m && !m->is_string()) bad("model", "expected a string");
   if (const Json* n = optional_field(j, "n"); n && !(n->is_number_integer() && n->get<int64_t>() == 1))
@@ -384,6 +460,7 @@ class ChatServer {
     std::vector<TokenId> prompt_ids;
     GenerateOptions options;
     ChatRequest request;
+    std::vector<ProcessedImage> images;  // the request's images, preprocessed (the tower runs in run())
   };
 
   void setup_routes() {
@@ -438,7 +515,34 @@ class ChatServer {
     } catch (const ChatTemplateError& e) {
       throw ApiError(400, e.what(), "messages");
     }
-    c->prompt_ids = model_.encode_prompt(c->prompt_text);
+    std::string model_text = c->prompt_text;
+    if (!c->request.images.empty()) {
+      // Each <|image|> the template wrote becomes <|image> + <|image|>×N + <image|> (prompt_media.h).
+      if (!model_.vision)
+        throw ApiError(400, c->request.image_params[0] + ": model " + model_.name +
+                                " is text-only (its config.json has no vision_config); image_url parts are not supported",
+                       c->request.image_params[0], "unsupported_content");
+      std::vector<MediaItem> items;
+      ImageProcessorConfig pc;
+      pc.patch_size = model_.vision->config.patch_size;
+      pc.pooling_kernel_size = model_.vision->config.pooling_kernel_size;
+      pc.max_soft_tokens = options_.image_soft_tokens;
+      for (std::size_t i = 0; i < c->request.images.size(); ++i) {
+        try {
+          c->images.push_back(process_image(c->request.images[i], pc));
+        } catch (const Error& e) {
+          throw ApiError(400, c->request.image_params[i] + ": " + e.what(), c->request.image_params[i]);
+        }
+        items.push_back(MediaItem::image(c->images.back().num_soft_tokens));
+      }
+      c->request.images.clear();  // the decoded pixels are no longer needed
+      try {
+        model_text = expand_media_placeholders(c->prompt_text, items);
+      } catch (const std::invalid_argument& e) {
+        throw ApiError(400, std::string(e.what()) + " (is there a literal <|image|> in the text?)", "messages");
+      }
+    }
+    c->prompt_ids = model_.encode_prompt(model_text);
     const int context = model_.defaults.max_position_embeddings;
     const int prompt_len = int(c->prompt_ids.size());
     int max_tokens = c->request.max_tokens.value_or(options_.default_max_tokens);
@@ -470,7 +574,18 @@ class ChatServer {
       std::atomic<int>& n;
       ~Leave() { --n; }
     } leave{stats_.active_generations};
-    return generate_(c.prompt_ids, c.options, on_token);
+    if (c.images.empty()) return generate_(c.prompt_ids, c.options, on_token);
+    // The vision tower runs here, under the turn, like the decoder (one model at work at a time).
+    std::vector<float> soft;
+    for (const ProcessedImage& p : c.images) {
+      const std::vector<float> s = vision_forward(*model_.vision, p.pixel_values.data(), p.position_ids.data(),
+                                                  p.slots(), model_.kernels);
+      soft.insert(soft.end(), s.begin(), s.end());
+    }
+    const MultimodalPrompt media = merge_media(model_.model.config, c.prompt_ids, soft);
+    GenerateOptions options = c.options;
+    options.media = &media;
+    return generate_(c.prompt_ids, options, on_token);
   }
 
   static std::string finish_reason(const GenerationResult& g, const ParsedOutput& parsed) {

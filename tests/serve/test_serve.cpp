@@ -584,7 +584,8 @@ TEST_CASE("malformed requests get a 4xx with an OpenAI-style error body") {
       {R"({"messages": [{"role": "wizard", "content": "hi"}]})", 400, "messages[0].role"},
       {R"({"messages": [{"role": "user", "content": 5}]})", 400, "messages[0].content"},
       {R"({"messages": [{"role": "user"}]})", 400, "messages[0].content"},
-      {R"({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]})", 400, "messages[0].content[0].type"},
+      {R"({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}]})", 400, "messages[0].content[0].image_url.url"},
+      {R"({"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}]})", 400, "messages[0].content[0].type"},
       {R"({"messages": [{"role": "tool", "content": "x"}]})", 400, "messages[0].tool_call_id"},
       {R"({"messages": [{"role": "assistant", "tool_calls": [{"function": {"name": "f", "arguments": "{bad"}}]}]})", 400, "messages[0].tool_calls[0].function.arguments"},
       {"{" + ok_messages + R"(, "temperature": "hot"})", 400, "temperature"},
@@ -708,6 +709,212 @@ TEST_CASE("a client that disconnects mid-stream stops its generation and does no
   // And the server keeps serving streams.
   const Assembled a = assemble(post_stream(s, request(other_messages, 12, true).dump()));
   CHECK(a.content == want);
+}
+
+}  // TEST_SUITE
+
+// =============================================================================================
+// Images over the OpenAI API: image_url parts with inline PNG/JPEG data URLs.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STB_IMAGE_WRITE_STATIC
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
+namespace {
+
+// Not inlined: GCC 12 otherwise warns (falsely) about the vector insert inside stb's writer.
+[[gnu::noinline]] void append_bytes(void* ctx, void* data, int n) {
+  auto* v = static_cast<std::vector<uint8_t>*>(ctx);
+  v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + n);
+}
+
+std::vector<uint8_t> jpeg_bytes(const Image& img) {
+  std::vector<uint8_t> out;
+  stbi_write_jpg_to_func(&append_bytes, &out, img.width, img.height, 3, img.rgb.data(), 90);
+  return out;
+}
+
+Image gradient_image(int h, int w) {
+  Image img;
+  img.height = h;
+  img.width = w;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      img.rgb.push_back(uint8_t(255 * x / std::max(w - 1, 1)));
+      img.rgb.push_back(uint8_t(255 * y / std::max(h - 1, 1)));
+      img.rgb.push_back(uint8_t((x * y) & 255));
+    }
+  return img;
+}
+
+std::string base64(const std::vector<uint8_t>& bytes) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const uint32_t v = uint32_t(bytes[i]) << 16 | (i + 1 < bytes.size() ? uint32_t(bytes[i + 1]) << 8 : 0) |
+                       (i + 2 < bytes.size() ? uint32_t(bytes[i + 2]) : 0);
+    out += k[(v >> 18) & 63];
+    out += k[(v >> 12) & 63];
+    out += i + 1 < bytes.size() ? k[(v >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? k[v & 63] : '=';
+  }
+  return out;
+}
+
+// A minimal PNG writer (stored deflate blocks, so no compressor is needed).
+std::vector<uint8_t> png_bytes(const Image& img) {
+  auto crc32 = [](const std::vector<uint8_t>& d, std::size_t from) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (std::size_t i = from; i < d.size(); ++i) {
+      c ^= d[i];
+      for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+  };
+  auto be32 = [](std::vector<uint8_t>& v, uint32_t x) {
+    for (int s = 24; s >= 0; s -= 8) v.push_back(uint8_t(x >> s));
+  };
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  auto chunk = [&](const char* type, const std::vector<uint8_t>& data) {
+    be32(out, uint32_t(data.size()));
+    const std::size_t start = out.size();
+    out.insert(out.end(), type, type + 4);
+    out.insert(out.end(), data.begin(), data.end());
+    be32(out, crc32(out, start));
+  };
+  std::vector<uint8_t> ihdr;
+  be32(ihdr, uint32_t(img.width));
+  be32(ihdr, uint32_t(img.height));
+  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});  // 8-bit RGB
+  chunk("IHDR", ihdr);
+  std::vector<uint8_t> raw;
+  for (int y = 0; y < img.height; ++y) {
+    raw.push_back(0);  // filter: none
+    raw.insert(raw.end(), img.rgb.begin() + long(size_t(y) * size_t(img.width) * 3),
+               img.rgb.begin() + long(size_t(y + 1) * size_t(img.width) * 3));
+  }
+  std::vector<uint8_t> z = {0x78, 0x01};
+  uint32_t a = 1, b = 0;
+  for (uint8_t byte : raw) a = (a + byte) % 65521, b = (b + a) % 65521;
+  for (std::size_t i = 0; i < raw.size(); i += 65535) {
+    const std::size_t n = std::min<std::size_t>(65535, raw.size() - i);
+    z.push_back(i + n == raw.size() ? 1 : 0);
+    z.insert(z.end(), {uint8_t(n), uint8_t(n >> 8), uint8_t(~n), uint8_t(~n >> 8)});
+    z.insert(z.end(), raw.begin() + long(i), raw.begin() + long(i + n));
+  }
+  be32(z, (b << 16) | a);
+  chunk("IDAT", z);
+  chunk("IEND", {});
+  return out;
+}
+
+Json image_message(const std::string& url, const std::string& text) {
+  return Json{{"role", "user"},
+              {"content", Json::array({{{"type", "image_url"}, {"image_url", {{"url", url}}}}, {{"type", "text"}, {"text", text}}})}};
+}
+
+}  // namespace
+
+TEST_SUITE("server-vision") {
+
+TEST_CASE("image_url parts: the reply equals generate() over the merged soft tokens") {
+  if (!have_bundle()) return;
+  for (const char* variant : {"e2b", "31b"}) {  // causal, and the bidirectional vision mask
+    CAPTURE(variant);
+    const ChatModel& m = tiny(variant);
+    REQUIRE(m.vision);
+    server::ServerOptions o;
+    o.image_soft_tokens = 70;
+    TestServer s(m, {}, o);
+    const Image img = gradient_image(60, 90);
+    const std::vector<uint8_t> png = png_bytes(img);
+    REQUIRE(decode_image(png.data(), png.size(), "png").rgb == img.rgb);  // the writer above is right
+    const Json messages = Json::array({image_message("data:image/png;base64," + base64(png), "What is this?")});
+
+    // Reference: template → expand <|image|> → ids; processor → tower → merge → generate().
+    const std::string prompt = m.render(Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "image"}}, {{"type", "text"}, {"text", "What is this?"}}})}}}), nullptr, false);
+    const ProcessedImage p = process_image(img, {16, 3, 70});
+    const std::vector<TokenId> ids = m.encode_prompt(expand_media_placeholders(prompt, {MediaItem::image(p.num_soft_tokens)}));
+    const std::vector<float> soft = vision_forward(*m.vision, p.pixel_values.data(), p.position_ids.data(), p.slots(), m.kernels);
+    const MultimodalPrompt media = merge_media(m.model.config, ids, soft);
+    GenerateOptions go = m.options(SamplingParams{0.0f, 0, 1.0f, 0}, 12);
+    go.media = &media;
+    const GenerationResult want = m.generate(ids, go);
+    const GenerationResult text_only = m.generate(ids, m.options(SamplingParams{0.0f, 0, 1.0f, 0}, 12));
+    const std::string want_text = parse_model_output(m.tokenizer->decode(want.tokens), prompt).content;
+
+    const Reply r = post(s, request(messages, 12).dump());
+    REQUIRE(r.status == 200);
+    CHECK(r.body["usage"]["prompt_tokens"] == int(ids.size()));
+    CHECK(r.body["usage"]["completion_tokens"] == int(want.tokens.size()));
+    CHECK(r.body["choices"][0]["message"]["content"] == want_text);
+    CHECK(p.num_soft_tokens == 60);  // 60×90 -> 288×480 at 70 tokens
+    CHECK(want.tokens != text_only.tokens);  // the soft tokens reach the decoder
+
+    // Streaming gives the same text; a JPEG of the same picture is accepted too.
+    const Assembled a = assemble(post_stream(s, request(messages, 12, true).dump()));
+    CHECK(a.content == want_text);
+    const Json jpeg = Json::array({image_message("data:image/jpeg;base64," + base64(jpeg_bytes(img)), "What is this?")});
+    const Reply rj = post(s, request(jpeg, 4).dump());
+    CHECK(rj.status == 200);
+    CHECK(rj.body["usage"]["prompt_tokens"] == int(ids.size()));
+  }
+}
+
+TEST_CASE("image_url errors are 400s naming the field; text-only checkpoints refuse images") {
+  if (!have_bundle()) return;
+  const ChatModel& m = tiny("e2b");
+  TestServer s(m);
+  const std::string png = base64(png_bytes(gradient_image(4, 4)));
+  const struct {
+    Json content;
+    std::string param, message_part;
+  } cases[] = {
+      {Json::array({{{"type", "image_url"}, {"image_url", {{"url", "https://example.com/cat.png"}}}}}),
+       "messages[0].content[0].image_url.url", "the server fetches nothing"},
+      {Json::array({{{"type", "image_url"}, {"image_url", {{"url", "data:image/gif;base64," + png}}}}}),
+       "messages[0].content[0].image_url.url", "unsupported data URL \"data:image/gif;base64\""},
+      {Json::array({{{"type", "image_url"}, {"image_url", {{"url", "data:image/png;base64,@@@@"}}}}}),
+       "messages[0].content[0].image_url.url", "base64 payload is malformed"},
+      {Json::array({{{"type", "image_url"}, {"image_url", {{"url", "data:image/png;base64," + base64({1, 2, 3, 4, 5, 6})}}}}}),
+       "messages[0].content[0].image_url.url", "cannot decode image"},
+      {Json::array({{{"type", "text"}, {"text", "hi"}}, {{"type", "image_url"}}}), "messages[0].content[1].image_url", "missing"},
+      {Json::array({{{"type", "image_url"}, {"image_url", {{"url", 7}}}}}), "messages[0].content[0].image_url.url",
+       "missing or not a string"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.content.dump().substr(0, 120));
+    const Reply r = post(s, request(Json::array({{{"role", "user"}, {"content", c.content}}}), 4).dump());
+    CHECK(r.status == 400);
+    REQUIRE(r.body.contains("error"));
+    CHECK(r.body["error"]["param"] == c.param);
+    CHECK(r.body["error"]["message"].get<std::string>().find(c.message_part) != std::string::npos);
+  }
+
+  // The same checkpoint without its vision_config: a text-only model.
+  const fs::path dir = fs::temp_directory_path() / ("gemma4_text_only_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  for (const auto& f : fs::directory_iterator(model_dir("e2b")))
+    fs::copy_file(f.path(), dir / f.path().filename(), fs::copy_options::overwrite_existing);
+  Json cfg = Json::parse(slurp(dir / "config.json"));
+  cfg.erase("vision_config");
+  std::ofstream(dir / "config.json") << cfg.dump();
+  {
+    const ChatModel text_only = ChatModel::load(dir);
+    CHECK_FALSE(text_only.vision);
+    TestServer t(text_only);
+    const Reply r = post(t, request(Json::array({image_message("data:image/png;base64," + png, "hi")}), 4).dump());
+    CHECK(r.status == 400);
+    CHECK(r.body["error"]["param"] == "messages[0].content[0]");
+    CHECK(r.body["error"]["code"] == "unsupported_content");
+    CHECK(r.body["error"]["message"].get<std::string>().find("text-only") != std::string::npos);
+    CHECK(post(t, request(Json::array({user("hi")}), 2).dump()).status == 200);
+  }
+  fs::remove_all(dir);
 }
 
 }  // TEST_SUITE

@@ -1,5 +1,6 @@
-// `gemma4 serve --model DIR --port N [--host 127.0.0.1]`: the OpenAI-compatible HTTP server
-// (include/gemma4/server.h) for one checkpoint folder. Loopback only unless --host says otherwise.
+// `gemma4 serve --model DIR --port N [--host 127.0.0.1] [--image-tokens 280]`: the OpenAI-compatible
+// HTTP server (include/gemma4/server.h) for one checkpoint folder. Loopback only unless --host says
+// otherwise. Checkpoints with a vision_config also take image_url parts.
 #pragma once
 
 #ifndef GEMMA4_IMPLEMENTATION
@@ -40,8 +41,9 @@ inline int serve_command(const ServeOptions& o) {
   };
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::fprintf(stderr, "gemma4 serve: model %s on http://%s:%d/v1 (POST /v1/chat/completions, GET /v1/models)\n",
-               m.name.c_str(), o.server.host.c_str(), port);
+  std::fprintf(stderr, "gemma4 serve: model %s on http://%s:%d/v1 (POST /v1/chat/completions, GET /v1/models)%s\n",
+               m.name.c_str(), o.server.host.c_str(), port,
+               m.vision ? (", images at " + std::to_string(o.server.image_soft_tokens) + " soft tokens").c_str() : ", text only");
   std::fflush(stderr);
   srv.listen();
   running_server() = nullptr;
@@ -57,6 +59,8 @@ inline void add_serve_command(CLI::App& app, Command& selected) {
   cmd->add_option("--max-request-bytes", o->server.max_request_bytes, "larger request bodies get 413");
   cmd->add_option("--max-tokens-limit", o->server.max_tokens_limit, "the most max_tokens a request may ask for");
   cmd->add_option("--default-max-tokens", o->server.default_max_tokens, "max_tokens when a request gives none");
+  cmd->add_option("--image-tokens", o->server.image_soft_tokens, "soft tokens per image (checkpoints with a vision tower)")
+      ->check(CLI::IsMember({70, 140, 280, 560, 1120}));
   cmd->callback([o, &selected] { selected = [o] { return serve_command(*o); }; });
 }
 

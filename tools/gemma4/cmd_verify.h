@@ -1,6 +1,7 @@
-// `gemma4 verify [BUNDLE]`: replays every text case of a golden bundle through the C++ forward
-// pass and compares each listed tensor (golden.h). Prints a table per case and a summary line;
-// exits non-zero when any case fails.
+// `gemma4 verify [BUNDLE]`: replays every case of a golden bundle whose kind is implemented (text,
+// rope, image preprocessing, vision tower, multimodal) through the C++ code and compares each
+// listed tensor (golden.h). Prints a table per case and a summary line; exits non-zero when any
+// case fails.
 #pragma once
 
 // The gemma4 CLI is a single translation unit (main.cpp): instantiate the Highway kernels here.
@@ -87,7 +88,7 @@ inline int run_verify(const VerifyOptions& o) {
     out << j.dump(1) << "\n";
   }
   if (pass + fail_count == 0) {
-    std::fprintf(stderr, "gemma4 verify: no text case matched (pattern \"%s\")\n", o.case_pattern.c_str());
+    std::fprintf(stderr, "gemma4 verify: no implemented case matched (pattern \"%s\")\n", o.case_pattern.c_str());
     return 1;
   }
   return fail_count == 0 ? 0 : 1;
