@@ -18,6 +18,7 @@
 #include "gemma4/multimodal.h"
 #include "gemma4/safetensors.h"
 #include "gemma4/synthetic_weights.h"
+#include "gemma4/video.h"
 #include "gemma4/vision_tower.h"
 #include "gemma4/weights.h"
 #include "gemma4/highway_dispatch.h"  // instantiates the kernels if GEMMA4_IMPLEMENTATION is defined

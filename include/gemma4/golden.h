@@ -11,7 +11,8 @@
 // logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
 // KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
 // (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h),
-// multimodal (multimodal.h: text + images through the whole model, masks, contrasts). Other
+// multimodal (multimodal.h: text + images through the whole model, masks, contrasts), video
+// (video.h: frame sampling, the mm:ss prompt layout, frames through the vision tower). Other
 // kinds are reported as skipped until their component lands.
 #pragma once
 
@@ -37,6 +38,8 @@
 #include "gemma4/safetensors.h"
 #include "gemma4/image_processor.h"
 #include "gemma4/synthetic_weights.h"
+#include "gemma4/tokenizer_load.h"
+#include "gemma4/video.h"
 #include "gemma4/vision_tower.h"
 #include "gemma4/weight_source.h"
 
@@ -280,7 +283,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope", "image_preprocess", "vision", "multimodal"};
+                                 "rope", "image_preprocess", "vision", "multimodal", "video"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -486,6 +489,58 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
       const std::vector<int> out = generate_greedy(m, mm_ids, n_new, {}, k, nullptr, prompt.forward_options(false));
       got["generate_tokens"] = i32({int64_t(out.size())}, std::vector<int32_t>(out.begin(), out.end()));
     }
+  }
+
+  if (r.kind == "video") {
+    // One video end to end (video.h): frames sampled and processed, the prompt expanded with the
+    // mm:ss frame layout and tokenized with the checkpoint's tokenizer, every frame through the
+    // vision tower, the soft tokens scattered into the <|video|> rows, the whole model.
+    const std::string rel = e.at("model").get<std::string>();
+    const Model& m = b.model(rel);
+    const VisionModel& vm = b.vision_model(rel);
+    const auto& cfg = e.at("config");
+    const HostTensor raw = to_host(tensors.at("video_u8"), file);
+    if (raw.shape.size() != 4 || raw.shape[3] != 3) fail(file, "tensor video_u8: expected [F, H, W, 3] uint8");
+    Video video;
+    video.fps = cfg.at("fps").get<double>();
+    const size_t frame_bytes = size_t(raw.shape[1] * raw.shape[2] * 3);
+    for (int64_t f = 0; f < raw.shape[0]; ++f) {
+      Image img;
+      img.height = int(raw.shape[1]);
+      img.width = int(raw.shape[2]);
+      img.rgb.assign(raw.i.begin() + long(size_t(f) * frame_bytes), raw.i.begin() + long(size_t(f + 1) * frame_bytes));
+      video.frames.push_back(std::move(img));
+    }
+    VideoProcessorConfig vc;
+    vc.patch_size = vm.config.patch_size;
+    vc.pooling_kernel_size = vm.config.pooling_kernel_size;
+    vc.num_frames = cfg.at("num_frames_sampled").get<int>();
+    const ProcessedVideo pv = process_video(video, vc);
+    inputs = {"video_u8"};
+    got["video_frame_indices"] = i32({int64_t(pv.frame_indices.size())},
+                                     std::vector<int32_t>(pv.frame_indices.begin(), pv.frame_indices.end()));
+    const ProcessedImage& f0 = pv.frames.at(0);
+    const int64_t rows = tensors.at("video_pixel_values_rows").shape.at(0), dim = f0.patch_dim;
+    got["video_pixel_values_rows"] =
+        f32({rows, dim}, std::vector<float>(f0.pixel_values.begin(), f0.pixel_values.begin() + rows * dim));
+    std::vector<int32_t> pos_ids;
+    for (const ProcessedImage& p : pv.frames) pos_ids.insert(pos_ids.end(), p.position_ids.begin(), p.position_ids.end());
+    got["video_pos_ids"] = i32({int64_t(pv.frames.size()), f0.slots(), 2}, pos_ids);
+    const std::vector<float> soft = video_soft_tokens(vm, pv, k);
+    const int64_t H = m.text().hidden_size;
+    got["v_soft_tokens"] = f32({int64_t(soft.size()) / H, H}, soft);
+    // The prompt as the processor lays it out, tokenized (no <bos>: it comes from the chat template).
+    const std::string text =
+        expand_media_placeholders(cfg.at("prompt").get<std::string>(), {pv.media_item()});
+    const std::vector<TokenId> tok = load_tokenizer(b.path(rel))->encode(text);
+    const std::vector<int> ids(tok.begin(), tok.end());
+    const int64_t S = int64_t(ids.size());
+    got["inp_tokens"] = i32({S}, std::vector<int32_t>(ids.begin(), ids.end()));
+    const MultimodalPrompt prompt = merge_media(m.config, ids, {}, soft, {});
+    got["mm_token_type_ids"] = i32({S}, std::vector<int32_t>(prompt.token_types.begin(), prompt.token_types.end()));
+    KVCache cache(m.text());
+    Activations a;
+    forward(m, ids.data(), ids.size(), cache, a, k, capture, prompt.forward_options());
   }
 
   if (r.kind == "rope") {
