@@ -15,6 +15,8 @@
 //   6. prompt:   <|video|> -> for each frame "mm:ss <|image>" + <|video|>×N + "<image|>", joined by
 //                spaces (prompt_media.h: MediaItem::video).
 //
+// There is no sampling by target fps: in the pinned processor an `fps` request never takes effect
+// (sample_frames fills num_frames from its default 32 first, and num_frames wins).
 // Input is already-decoded frames: this header does not read video files (no demuxer/codec here).
 #pragma once
 

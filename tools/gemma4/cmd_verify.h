@@ -1,5 +1,5 @@
 // `gemma4 verify [BUNDLE]`: replays every case of a golden bundle whose kind is implemented (text,
-// rope, image preprocessing, vision tower, multimodal) through the C++ code and compares each
+// rope, image preprocessing, vision tower, multimodal, video) through the C++ code and compares each
 // listed tensor (golden.h). Prints a table per case and a summary line; exits non-zero when any
 // case fails.
 #pragma once
