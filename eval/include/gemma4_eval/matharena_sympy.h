@@ -333,7 +333,10 @@ inline Expr add(const Expr& a, const Expr& b) {
   return opaque(approximate(a) + approximate(b), a.has_symbols || b.has_symbols);
 }
 
-inline Expr negate(const Expr& a) { return mul(integer(-1), a, false); }
+inline Expr negate(const Expr& a) {
+  if (a.kind == Expr::Kind::list) throw SympifyFailed{};  // -[x]: TypeError (not list repetition)
+  return mul(integer(-1), a, false);
+}
 
 // SymPy's Mul: monomials multiply; a number distributes over a sum (2*(x+1) = 2*x + 2); any
 // other product of a sum stays unevaluated unless `expand` (the parse_latex path's simplify()).
@@ -383,6 +386,7 @@ inline Expr power(const Expr& base, const Expr& exponent, bool expand) {
   Expr out;
   if (poisoned(base, exponent, out)) return out;
   if (exponent.kind == Expr::Kind::sum && exponent.terms.empty()) return integer(1);  // x**0 = 1
+  if (is_exact_rational(base) && number_of(base).q == Q{1, 1}) return integer(1);     // 1**x = 1
   if (base.kind == Expr::Kind::sum && base.terms.empty() && !exponent.has_symbols && exponent.kind != Expr::Kind::nonfinite) {
     const auto e = approximate(exponent);  // 0**positive = 0, 0**negative = zoo
     if (e.imag() == 0 && e.real() != 0) return e.real() > 0 ? integer(0) : nonfinite("zoo");
@@ -516,6 +520,9 @@ inline Expr divide(const Expr& a, const Expr& b, bool expand);
 // stays unevaluated.
 inline Expr binomial(const Expr& n, const Expr& k) {
   Expr out;
+  if (n.kind != Expr::Kind::gap && n.kind != Expr::Kind::list && !n.imaginary_unit && is_exact_rational(k) &&
+      number_of(k).q.is_integer() && number_of(k).q.num < 0)
+    return integer(0);  // checked before n: binomial(zoo, -9) = 0
   if (poisoned(n, k, out)) return out;
   if (!is_exact_rational(k) || !number_of(k).q.is_integer())
     return n.has_symbols || k.has_symbols ? opaque({0, 0}, true)

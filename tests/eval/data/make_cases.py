@@ -491,6 +491,9 @@ aime += [
     ("\\boxed{7^1 2^{9}}", 42),
     ("\\boxed{0^{\\sqrt{2}}}", 0),
     ("\\boxed{2\\cdot{3\\times 7}}", 21),  # {..} became [..]: Integer * list repeats the list
+    ("\\boxed{-{6\\cdot 7}}", 42),  # -[42] is a TypeError: parse_latex reads -42
+    ("\\boxed{\\binom{\\frac{6}{0}}{-9}}", 0),
+    ("\\boxed{1^{0.5}\\cdot 42}", 42),
 ]
 write("aime", [{"response": r, "gold": g} for r, g in aime])
 
