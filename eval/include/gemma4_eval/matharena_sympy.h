@@ -857,7 +857,7 @@ class SympifyParser {
     if (k < s_.size() && (s_[k] == 'e' || s_[k] == 'E')) {
       std::size_t save = k++;
       if (k < s_.size() && (s_[k] == '+' || s_[k] == '-')) ++k;
-      if (digits() == 0) k = save;  // "2e" : the number ends before e (then a name follows)
+      if (digits() == 0) k = save;  // no exponent digits: "2e" then fails below, as in Python
       else is_float = true;
     }
     if (k < s_.size() && (s_[k] == 'j' || s_[k] == 'J')) throw PortGap{"imaginary literal"};
