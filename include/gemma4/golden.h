@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "gemma4/audio_features.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
@@ -280,7 +281,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope", "image_preprocess", "vision", "multimodal"};
+                                 "rope", "image_preprocess", "vision", "multimodal", "audio_features"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -391,6 +392,52 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
       mine.insert(mine.end(), {v[0], v[1], v[2], v[3], v[4], th, tw});
     }
     got["aspect_vectors"] = i32(vec.shape, mine);
+  } else if (r.kind == "audio_features") {
+    // Gemma4AudioFeatureExtractor (audio_features.h): window, mel filters, each clip's features and
+    // mask, a padded batch, and the token-count rules over a range of lengths.
+    const auto& cfg = e.at("config");
+    AudioFeatureConfig ac;
+    ac.sampling_rate = cfg.at("sampling_rate").get<int>();
+    ac.frame_length = cfg.at("frame_length").get<int>();
+    ac.hop_length = cfg.at("hop_length").get<int>();
+    ac.fft_length = cfg.at("fft_length").get<int>();
+    ac.mel_floor = cfg.at("mel_floor").get<double>();
+    ac.pad_to_multiple_of = cfg.at("pad_to_multiple_of").get<int>();
+    ac.max_length = cfg.at("max_length").get<int>();
+    const AudioFeatureExtractor fx(ac);
+    got["window"] = f32({ac.frame_length}, fx.window());
+    got["mel_filters"] = f32({ac.fft_length / 2 + 1, ac.feature_size}, fx.mel_filters());
+    inputs.clear();
+    auto store = [&](const std::string& pre, const AudioFeatures& a) {
+      got[pre + "features"] = f32({a.frames, a.bins}, a.features);
+      got[pre + "mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+    };
+    std::map<std::string, std::vector<float>> waves;
+    for (const std::string& clip : cfg.at("clips").get<std::vector<std::string>>()) {
+      inputs.push_back(clip + "/waveform");
+      waves[clip] = to_host(tensors.at(clip + "/waveform"), file).f;
+      store(clip + "/", fx.extract(waves[clip]));
+    }
+    std::vector<std::vector<float>> batch;
+    for (const std::string& clip : cfg.at("batch").get<std::vector<std::string>>()) batch.push_back(waves.at(clip));
+    const std::vector<AudioFeatures> fb = fx.extract_batch(batch);
+    HostTensor bf = f32({int64_t(fb.size()), fb.empty() ? 0 : fb[0].frames, ac.feature_size}, {});
+    HostTensor bm = i32({int64_t(fb.size()), fb.empty() ? 0 : fb[0].frames}, {});
+    for (const AudioFeatures& a : fb) {
+      bf.f.insert(bf.f.end(), a.features.begin(), a.features.end());
+      bm.i.insert(bm.i.end(), a.mask.begin(), a.mask.end());
+    }
+    got["batch/features"] = std::move(bf);
+    got["batch/mask"] = std::move(bm);
+    // Columns: num_samples, processor formula, mask-derived count, feature frames.
+    const HostTensor counts = to_host(tensors.at("token_counts"), file);
+    std::vector<int32_t> mine;
+    for (int64_t row = 0; row < counts.shape.at(0); ++row) {
+      const int64_t n = counts.i[size_t(row * 4)];
+      mine.insert(mine.end(), {int32_t(n), audio_tokens_processor_formula(n, ac), audio_tokens_from_mask(n, ac),
+                               audio_feature_frames(n, ac)});
+    }
+    got["token_counts"] = i32(counts.shape, mine);
   } else if (r.kind == "vision") {
     // The vision tower and embed_vision on one image's patch slots (vision_tower.h). Tiny cases
     // store the image: it is patchified here and the patches and positions are compared too.
