@@ -5,9 +5,9 @@
 //   x      = pad(truncate(wave, max_length), to a multiple of 128 samples with zeros)
 //   x      = [0] * (frame_length / 2) ++ x                   ("semicausal": frame 0 centred on t = 0)
 //   frame i= x[i·hop : i·hop + frame_length]                 (unfold of frame_length + 1, last dropped)
-//   spec   = |rfft(frame · hann_periodic(frame_length), n = fft_length)|       (magnitude, not power)
+//   spec   = |rfft(float32(frame · hann), n = fft_length)|  (float32 product, float64 FFT; magnitude)
 //   mel    = spec @ mel_filters                              ([fft/2+1, 128] HTK triangles, no norm)
-//   feat   = float32(log(mel + mel_floor))                   (float64 throughout, cast at the end)
+//   feat   = float32(log(mel + mel_floor))                   (float64 from the FFT on)
 //   mask[i]= the last sample of frame i's unfold window is real audio; feat[i] = 0 where mask[i] = 0
 //
 // Every frame the padding reaches is masked: frame i is valid iff i·hop + frame_length + 1 ≤ N +
@@ -160,8 +160,9 @@ class AudioFeatureExtractor {
       const int64_t last = start + c_.frame_length;
       out.mask[size_t(f)] = last >= left && last < left + n;
       if (!out.mask[size_t(f)]) continue;  // masked frames are zeroed anyway
+      // float32 samples × float32 window in float32 (as NumPy multiplies them), FFT in float64.
       for (int i = 0; i < c_.frame_length; ++i)
-        frame[size_t(i)] = x[size_t(start + i)] * double(window_[size_t(i)]);
+        frame[size_t(i)] = double(float(x[size_t(start + i)]) * window_[size_t(i)]);
       fft.fwd(spectrum, frame);
       for (int b = 0; b < bins; ++b) magnitude[size_t(b)] = std::abs(spectrum[size_t(b)]);
       for (int mb = 0; mb < c_.feature_size; ++mb) {
