@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "gemma4/audio_encoder.h"
 #include "gemma4/audio_features.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
@@ -225,6 +226,16 @@ class Bundle {
     return *(vision_models_[rel] = std::move(vm));
   }
 
+  // The audio tower + embed_audio of a model entry (tiny checkpoints, or `*-realwidth-audio`).
+  const AudioModel& audio_model(const std::string& rel) {
+    auto it = audio_models_.find(rel);
+    if (it != audio_models_.end()) return *it->second;
+    ModelConfig mc;
+    std::shared_ptr<const WeightSource> src = source(rel, mc, nullptr);
+    auto am = std::make_unique<AudioModel>(AudioModel::from_source(mc, *src));
+    return *(audio_models_[rel] = std::move(am));
+  }
+
   // Config and weight source of a model entry; `bytes`: float32 size of synthetic weights.
   std::shared_ptr<const WeightSource> source(const std::string& rel, ModelConfig& mc, double* bytes) const {
     if (!manifest_.contains("models") || !manifest_["models"].contains(rel))
@@ -256,6 +267,7 @@ class Bundle {
   void release_models() {
     models_.clear();
     vision_models_.clear();
+    audio_models_.clear();
   }
 
  private:
@@ -263,6 +275,7 @@ class Bundle {
   nlohmann::json manifest_;
   std::map<std::string, std::unique_ptr<Model>> models_;
   std::map<std::string, std::unique_ptr<VisionModel>> vision_models_;
+  std::map<std::string, std::unique_ptr<AudioModel>> audio_models_;
 };
 
 inline bool case_matches(const std::string& name, const std::string& pattern) {
@@ -281,7 +294,7 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope", "image_preprocess", "vision", "multimodal", "audio_features"};
+                                 "rope", "image_preprocess", "vision", "multimodal", "audio_features", "audio"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -438,6 +451,24 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
                                audio_feature_frames(n, ac)});
     }
     got["token_counts"] = i32(counts.shape, mine);
+  } else if (r.kind == "audio") {
+    // The audio tower and embed_audio on one clip (audio_encoder.h). When the case stores the
+    // waveform, the features are extracted here (audio_features.h) and compared too.
+    const AudioModel& am = b.audio_model(e.at("model").get<std::string>());
+    HostTensor feats = to_host(tensors.at("a_features"), file);
+    HostTensor fmask = to_host(tensors.at("a_features_mask"), file);
+    if (wanted("a_waveform")) {
+      inputs = {"a_waveform"};
+      const AudioFeatures a = AudioFeatureExtractor().extract(to_host(tensors.at("a_waveform"), file).f);
+      got["a_features"] = f32({a.frames, a.bins}, a.features);
+      got["a_features_mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+      feats.f = a.features;
+      fmask.i.assign(a.mask.begin(), a.mask.end());
+    } else {
+      inputs = {"a_features", "a_features_mask"};
+    }
+    const std::vector<uint8_t> mask8(fmask.i.begin(), fmask.i.end());
+    audio_forward(am, feats.f.data(), mask8.data(), int64_t(mask8.size()), k, capture);
   } else if (r.kind == "vision") {
     // The vision tower and embed_vision on one image's patch slots (vision_tower.h). Tiny cases
     // store the image: it is patchified here and the patches and positions are compared too.
