@@ -11,7 +11,8 @@
 // logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
 // KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
 // (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h),
-// multimodal (multimodal.h: text + images through the whole model, masks, contrasts). Other
+// audio_features (audio_features.h), audio (audio_encoder.h), multimodal (multimodal.h: text +
+// images + audio through the whole model, masks, contrasts). Other
 // kinds are reported as skipped until their component lands.
 #pragma once
 
@@ -521,10 +522,14 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     got["v_soft_tokens"] = f32({image_rows, H}, image_soft);
     std::vector<float> audio_soft;
     if (wanted("a_soft_tokens")) {
-      // No audio tower in this implementation yet: the clip's soft tokens are taken from the golden.
-      for (const char* n : {"a_waveform", "a_features", "a_features_mask", "a_soft_tokens"}) inputs.push_back(n);
-      audio_soft = to_host(tensors.at("a_soft_tokens"), file).f;
-      r.note = "audio soft tokens taken from the golden (no audio tower yet); everything else computed";
+      // The clip: features extracted here (audio_features.h), encoded by the audio tower.
+      inputs.push_back("a_waveform");
+      const AudioFeatures a = AudioFeatureExtractor().extract(to_host(tensors.at("a_waveform"), file).f);
+      got["a_features"] = f32({a.frames, a.bins}, a.features);
+      got["a_features_mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+      const AudioEncoding enc = audio_forward(b.audio_model(rel), a.features.data(), a.mask.data(), a.frames, k);
+      audio_soft = enc.soft_tokens;
+      got["a_soft_tokens"] = f32({enc.num_soft_tokens, H}, audio_soft);
     }
     const MultimodalPrompt prompt = merge_media(m.config, mm_ids, image_soft, {}, audio_soft);
     got["mm_token_type_ids"] = i32({S}, std::vector<int32_t>(prompt.token_types.begin(), prompt.token_types.end()));
