@@ -20,9 +20,9 @@
 // future F = context_right = 0, context W = C + P + F keys per block):
 //   q = q_proj(h) · (D^-½ / ln 2) · softplus(per_dim_scale),   k = k_proj(h) · ln(1 + e) / ln 2
 //   block b holds queries bC..bC+C−1 and keys bC−P .. bC−P+W−1 (zero outside [0, T))
-//   logit[i, j] = q_i·k_j + q_i·relk[j − i]   (relk = relative_k_proj(sinusoid(positions P..0));
-//                                               the term is 0 unless 0 ≤ j − i < P + 1: Transformer-XL
-//                                               rel_shift)
+//   logit[i, j] = q_i·k_j + q_i·relk[j − i]   (relk = relative_k_proj(sinusoid(distances W/2 .. 0)),
+//                                               R = W/2 + 1 rows; the term is 0 unless 0 ≤ j − i < R:
+//                                               Transformer-XL rel_shift)
 //   logit = cap · tanh(logit / cap);  masked -> −1e9,  allowed iff key in [0, T), key frame valid,
 //   and 0 ≤ q − key < P (left) or 0 < key − q < F (right); queries past T see nothing (uniform
 //   probabilities, output dropped).

@@ -229,6 +229,16 @@ TEST_CASE("audio config: missing and malformed fields name the file and the fiel
                        "cfg.json: field audio_config.hidden_act: unsupported \"gelu\" (supported: silu)", Error);
   CHECK_THROWS_WITH_AS(parse_audio_config(nlohmann::json::array(), "cfg.json"),
                        "cfg.json: field audio_config: expected an object", Error);
+  if (have_bundle()) {  // a model without an audio tower (31B) says so, naming its config
+    golden::Bundle bundle(bundle_dir());
+    try {
+      bundle.audio_model("models/31b-tiny");
+      FAIL("no error");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      CHECK(what.find("config.json: no audio_config: this checkpoint has no audio tower") != std::string::npos);
+    }
+  }
 }
 
 }  // TEST_SUITE("audio")
