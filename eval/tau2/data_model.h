@@ -9,7 +9,7 @@
 // A ModelType here is the list of declared fields; validate() turns raw JSON into the dumped form.
 #pragma once
 
-#include "tau2/py_json.h"
+#include "tau2/json.h"
 
 #include <algorithm>
 #include <cmath>

@@ -11,7 +11,7 @@
 
 #include "tau2/data_model.h"
 #include "tau2/messages.h"
-#include "tau2/py_json.h"
+#include "tau2/json.h"
 
 #include <fstream>
 #include <functional>
@@ -69,7 +69,7 @@ struct Tool {
     for (const auto& p : params) {
       Json prop = p.schema;
       if (!p.description.empty()) prop["description"] = p.description;
-      prop["title"] = py::field_title(p.name);
+      prop["title"] = field_title(p.name);
       if (!p.required) prop["default"] = p.default_value;
       properties[p.name] = sort_schema_keys(prop);
       if (p.required) required.push_back(p.name);
@@ -131,7 +131,7 @@ inline Json model_def(const std::string& title, const std::vector<DefField>& fie
   for (const auto& f : fields) {
     Json prop = f.schema;
     prop["description"] = f.description;
-    prop["title"] = py::field_title(f.name);
+    prop["title"] = field_title(f.name);
     properties[f.name] = Tool::sort_schema_keys(prop);
     required.push_back(f.name);
   }
@@ -243,7 +243,7 @@ class ToolKit {
     return tool->call(args);
   }
   // sha256(json.dumps(db.model_dump(), sort_keys=True, default=str)).
-  std::string db_hash() const { return py::sha256_hex(py::dumps(db_, /*sort_keys=*/true)); }
+  std::string db_hash() const { return sha256_hex(py::dumps(db_, /*sort_keys=*/true)); }
   const Json& db() const { return db_; }
   Json& mutable_db() { return db_; }
   // tau2's update_db: merge, then re-validate through the data model.

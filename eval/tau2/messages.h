@@ -6,7 +6,7 @@
 //   tool:             {"id", "role": "tool", "content", "requestor", "error", "turn_idx", "timestamp"}
 #pragma once
 
-#include "tau2/py_json.h"
+#include "tau2/json.h"
 
 #include <optional>
 #include <stdexcept>

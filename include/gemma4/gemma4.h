@@ -10,6 +10,9 @@
 //   gemma4::forward(model, ids.data(), ids.size(), cache, act, k);   // act.logits: [n, vocab]
 #pragma once
 
+#include "gemma4/audio_encoder.h"
+#include "gemma4/audio_features.h"
+#include "gemma4/audio_file.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/image_processor.h"  // compiles stb_image where GEMMA4_IMPLEMENTATION is defined

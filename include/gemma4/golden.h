@@ -11,8 +11,9 @@
 // logits of some rows), text-decode (prefill P tokens, then single-token decode steps through the
 // KV cache), text-generate (greedy tokens), text-batch (padded rows = single-sequence runs), rope
 // (tables and rotation), image_preprocess (image_processor.h), vision (vision_tower.h),
-// multimodal (multimodal.h: text + images through the whole model, masks, contrasts), video
-// (video.h: frame sampling, the mm:ss prompt layout, frames through the vision tower). Other
+// audio_features (audio_features.h), audio (audio_encoder.h), multimodal (multimodal.h: text +
+// images + audio through the whole model, masks, contrasts), video (video.h: frame sampling, the
+// mm:ss prompt layout, frames through the vision tower). Other
 // kinds are reported as skipped until their component lands.
 #pragma once
 
@@ -30,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "gemma4/audio_encoder.h"
+#include "gemma4/audio_features.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
@@ -227,6 +230,16 @@ class Bundle {
     return *(vision_models_[rel] = std::move(vm));
   }
 
+  // The audio tower + embed_audio of a model entry (tiny checkpoints, or `*-realwidth-audio`).
+  const AudioModel& audio_model(const std::string& rel) {
+    auto it = audio_models_.find(rel);
+    if (it != audio_models_.end()) return *it->second;
+    ModelConfig mc;
+    std::shared_ptr<const WeightSource> src = source(rel, mc, nullptr);
+    auto am = std::make_unique<AudioModel>(AudioModel::from_source(mc, *src));
+    return *(audio_models_[rel] = std::move(am));
+  }
+
   // Config and weight source of a model entry; `bytes`: float32 size of synthetic weights.
   std::shared_ptr<const WeightSource> source(const std::string& rel, ModelConfig& mc, double* bytes) const {
     if (!manifest_.contains("models") || !manifest_["models"].contains(rel))
@@ -258,6 +271,7 @@ class Bundle {
   void release_models() {
     models_.clear();
     vision_models_.clear();
+    audio_models_.clear();
   }
 
  private:
@@ -265,6 +279,7 @@ class Bundle {
   nlohmann::json manifest_;
   std::map<std::string, std::unique_ptr<Model>> models_;
   std::map<std::string, std::unique_ptr<VisionModel>> vision_models_;
+  std::map<std::string, std::unique_ptr<AudioModel>> audio_models_;
 };
 
 inline bool case_matches(const std::string& name, const std::string& pattern) {
@@ -283,7 +298,8 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
   r.kind = e.value("kind", "");
   r.tolerance = b.tolerance_for(e);
   static const char* kKinds[] = {"text-prefill", "text-prefill-rows", "text-decode", "text-generate", "text-batch",
-                                 "rope", "image_preprocess", "vision", "multimodal", "video"};
+                                 "rope", "image_preprocess", "vision", "multimodal", "audio_features", "audio",
+                                 "video"};
   if (std::find(std::begin(kKinds), std::end(kKinds), r.kind) == std::end(kKinds)) {
     r.status = CaseResult::kSkip;
     r.note = "kind \"" + r.kind + "\" is not implemented yet";
@@ -394,6 +410,70 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
       mine.insert(mine.end(), {v[0], v[1], v[2], v[3], v[4], th, tw});
     }
     got["aspect_vectors"] = i32(vec.shape, mine);
+  } else if (r.kind == "audio_features") {
+    // Gemma4AudioFeatureExtractor (audio_features.h): window, mel filters, each clip's features and
+    // mask, a padded batch, and the token-count rules over a range of lengths.
+    const auto& cfg = e.at("config");
+    AudioFeatureConfig ac;
+    ac.sampling_rate = cfg.at("sampling_rate").get<int>();
+    ac.frame_length = cfg.at("frame_length").get<int>();
+    ac.hop_length = cfg.at("hop_length").get<int>();
+    ac.fft_length = cfg.at("fft_length").get<int>();
+    ac.mel_floor = cfg.at("mel_floor").get<double>();
+    ac.pad_to_multiple_of = cfg.at("pad_to_multiple_of").get<int>();
+    ac.max_length = cfg.at("max_length").get<int>();
+    const AudioFeatureExtractor fx(ac);
+    got["window"] = f32({ac.frame_length}, fx.window());
+    got["mel_filters"] = f32({ac.fft_length / 2 + 1, ac.feature_size}, fx.mel_filters());
+    inputs.clear();
+    auto store = [&](const std::string& pre, const AudioFeatures& a) {
+      got[pre + "features"] = f32({a.frames, a.bins}, a.features);
+      got[pre + "mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+    };
+    std::map<std::string, std::vector<float>> waves;
+    for (const std::string& clip : cfg.at("clips").get<std::vector<std::string>>()) {
+      inputs.push_back(clip + "/waveform");
+      waves[clip] = to_host(tensors.at(clip + "/waveform"), file).f;
+      store(clip + "/", fx.extract(waves[clip]));
+    }
+    std::vector<std::vector<float>> batch;
+    for (const std::string& clip : cfg.at("batch").get<std::vector<std::string>>()) batch.push_back(waves.at(clip));
+    const std::vector<AudioFeatures> fb = fx.extract_batch(batch);
+    HostTensor bf = f32({int64_t(fb.size()), fb.empty() ? 0 : fb[0].frames, ac.feature_size}, {});
+    HostTensor bm = i32({int64_t(fb.size()), fb.empty() ? 0 : fb[0].frames}, {});
+    for (const AudioFeatures& a : fb) {
+      bf.f.insert(bf.f.end(), a.features.begin(), a.features.end());
+      bm.i.insert(bm.i.end(), a.mask.begin(), a.mask.end());
+    }
+    got["batch/features"] = std::move(bf);
+    got["batch/mask"] = std::move(bm);
+    // Columns: num_samples, processor formula, mask-derived count, feature frames.
+    const HostTensor counts = to_host(tensors.at("token_counts"), file);
+    std::vector<int32_t> mine;
+    for (int64_t row = 0; row < counts.shape.at(0); ++row) {
+      const int64_t n = counts.i[size_t(row * 4)];
+      mine.insert(mine.end(), {int32_t(n), audio_tokens_processor_formula(n, ac), audio_tokens_from_mask(n, ac),
+                               audio_feature_frames(n, ac)});
+    }
+    got["token_counts"] = i32(counts.shape, mine);
+  } else if (r.kind == "audio") {
+    // The audio tower and embed_audio on one clip (audio_encoder.h). When the case stores the
+    // waveform, the features are extracted here (audio_features.h) and compared too.
+    const AudioModel& am = b.audio_model(e.at("model").get<std::string>());
+    HostTensor feats = to_host(tensors.at("a_features"), file);
+    HostTensor fmask = to_host(tensors.at("a_features_mask"), file);
+    if (wanted("a_waveform")) {
+      inputs = {"a_waveform"};
+      const AudioFeatures a = AudioFeatureExtractor().extract(to_host(tensors.at("a_waveform"), file).f);
+      got["a_features"] = f32({a.frames, a.bins}, a.features);
+      got["a_features_mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+      feats.f = a.features;
+      fmask.i.assign(a.mask.begin(), a.mask.end());
+    } else {
+      inputs = {"a_features", "a_features_mask"};
+    }
+    const std::vector<uint8_t> mask8(fmask.i.begin(), fmask.i.end());
+    audio_forward(am, feats.f.data(), mask8.data(), int64_t(mask8.size()), k, capture);
   } else if (r.kind == "vision") {
     // The vision tower and embed_vision on one image's patch slots (vision_tower.h). Tiny cases
     // store the image: it is patchified here and the patches and positions are compared too.
@@ -446,10 +526,14 @@ inline CaseResult run_case(Bundle& b, const std::string& name, const Kernels& k)
     got["v_soft_tokens"] = f32({image_rows, H}, image_soft);
     std::vector<float> audio_soft;
     if (wanted("a_soft_tokens")) {
-      // No audio tower in this implementation yet: the clip's soft tokens are taken from the golden.
-      for (const char* n : {"a_waveform", "a_features", "a_features_mask", "a_soft_tokens"}) inputs.push_back(n);
-      audio_soft = to_host(tensors.at("a_soft_tokens"), file).f;
-      r.note = "audio soft tokens taken from the golden (no audio tower yet); everything else computed";
+      // The clip: features extracted here (audio_features.h), encoded by the audio tower.
+      inputs.push_back("a_waveform");
+      const AudioFeatures a = AudioFeatureExtractor().extract(to_host(tensors.at("a_waveform"), file).f);
+      got["a_features"] = f32({a.frames, a.bins}, a.features);
+      got["a_features_mask"] = i32({a.frames}, std::vector<int32_t>(a.mask.begin(), a.mask.end()));
+      const AudioEncoding enc = audio_forward(b.audio_model(rel), a.features.data(), a.mask.data(), a.frames, k);
+      audio_soft = enc.soft_tokens;
+      got["a_soft_tokens"] = f32({enc.num_soft_tokens, H}, audio_soft);
     }
     const MultimodalPrompt prompt = merge_media(m.config, mm_ids, image_soft, {}, audio_soft);
     got["mm_token_type_ids"] = i32({S}, std::vector<int32_t>(prompt.token_types.begin(), prompt.token_types.end()));

@@ -7,21 +7,17 @@
 #include "livecodebench/grade.h"
 #include "livecodebench/score.h"
 
+#include "test_util.h"
+
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <future>
 #include <sstream>
 
 using namespace gemma4::eval::livecodebench;
+using lcb_test::read_json;
 
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  return nlohmann::json::parse(in);
-}
 
 std::vector<TestCase> tests_of(const nlohmann::json& c) {
   return problem_detail::parse_tests(c["tests"], c["name"].get<std::string>());

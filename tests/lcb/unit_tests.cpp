@@ -5,6 +5,8 @@
 #include "livecodebench/problem.h"
 #include "livecodebench/prompt.h"
 
+#include "test_util.h"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,14 +14,9 @@
 #include <fstream>
 
 using namespace gemma4::eval::livecodebench;
+using lcb_test::read_json;
 
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  return nlohmann::json::parse(in);
-}
 
 nlohmann::json sample_row() {
   return {{"question_title", "T"}, {"question_content", "Q"}, {"platform", "atcoder"}, {"question_id", "x_a"},

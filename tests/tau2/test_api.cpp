@@ -9,10 +9,12 @@
 #include <fstream>
 
 using namespace gemma4::eval::tau2;
+namespace py = gemma4::eval::py;
 namespace fs = std::filesystem;
 
+using tau2_test::kData;
+
 namespace {
-const std::string kData = TAU2_TEST_DATA;
 
 // <tmp>/tau2/domains/{airline,retail} and <tmp>/tau2/user_simulator pointing at the test data.
 struct DataRoot {

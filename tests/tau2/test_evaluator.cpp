@@ -8,7 +8,7 @@
 
 using namespace gemma4::eval::tau2;
 
-static const std::string kData = TAU2_TEST_DATA;
+using tau2_test::kData;
 
 TEST_CASE("evaluator parity: airline trajectories score as the official evaluator scores them") {
   const Json db = load_json_file(kData + "/airline/db.json");

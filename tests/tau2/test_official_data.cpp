@@ -32,7 +32,7 @@ TEST_CASE("official data: DB hashes, telecom policy and scenarios equal the offi
   auto tel = telecom::load_environment(d + "/telecom");
   CHECK(tel->db_hash() == expected["telecom_db_hash"].get<std::string>());
   CHECK(tel->user_db_hash() == std::optional<std::string>(expected["telecom_user_db_hash"].get<std::string>()));
-  CHECK(py::sha256_hex(tel->policy()) == expected["telecom_policy_sha256"].get<std::string>());
+  CHECK(sha256_hex(tel->policy()) == expected["telecom_policy_sha256"].get<std::string>());
   if (expected.contains("airline_db_hash") && std::filesystem::exists(d + "/airline/db.json"))
     CHECK(airline::load_environment(d + "/airline")->db_hash() == expected["airline_db_hash"].get<std::string>());
   for (const char* dom : {"airline", "retail", "telecom"}) {
@@ -43,7 +43,7 @@ TEST_CASE("official data: DB hashes, telecom policy and scenarios equal the offi
       if (!want.contains(t.id)) continue;
       ++matched;
       INFO(dom << " task " << t.id);
-      CHECK(py::sha256_hex(t.user_instructions) == want[t.id].get<std::string>());
+      CHECK(sha256_hex(t.user_instructions) == want[t.id].get<std::string>());
     }
     MESSAGE(std::string(dom) << ": " << matched << " scenarios compared");
     CHECK(matched > 0);

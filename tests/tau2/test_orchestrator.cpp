@@ -12,9 +12,9 @@
 using namespace gemma4::eval;
 using namespace gemma4::eval::tau2;
 
-namespace {
+using tau2_test::kData;
 
-const std::string kData = TAU2_TEST_DATA;
+namespace {
 
 // Replays canned answers in order and records every request.
 class ScriptedBackend : public ChatBackend {

@@ -3,9 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "tau2/calculator.h"
-#include "tau2/py_json.h"
+#include "tau2/json.h"
 
 using namespace gemma4::eval::tau2;
+namespace py = gemma4::eval::py;
 
 TEST_CASE("float repr matches Python") {
   const std::pair<double, const char*> cases[] = {
@@ -32,8 +33,8 @@ TEST_CASE("sha256 of sorted json.dumps matches hashlib") {
   Json j = Json::object();
   j["b"] = 1;
   j["a"] = Json::array({1.5, "x"});
-  CHECK(py::sha256_hex(py::dumps(j, true)) == "96cd3441b2bbfcba44d3527c64ea37eaf1e07aa1bb5fb5aa3e4be728b19ea89c");
-  CHECK(py::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex(py::dumps(j, true)) == "96cd3441b2bbfcba44d3527c64ea37eaf1e07aa1bb5fb5aa3e4be728b19ea89c");
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 TEST_CASE("repr of a list of str") {
@@ -48,9 +49,9 @@ TEST_CASE("python equality on decoded JSON") {
 }
 
 TEST_CASE("field titles") {
-  CHECK(py::field_title("user_id") == "User Id");
-  CHECK(py::field_title("address1") == "Address1");
-  CHECK(py::field_title("nonfree_baggages") == "Nonfree Baggages");
+  CHECK(field_title("user_id") == "User Id");
+  CHECK(field_title("address1") == "Address1");
+  CHECK(field_title("nonfree_baggages") == "Nonfree Baggages");
 }
 
 TEST_CASE("calculate follows Python arithmetic") {

@@ -6,17 +6,18 @@
 #include "tool_script_check.h"
 
 using namespace gemma4::eval::tau2;
+namespace py = gemma4::eval::py;
 
-static const std::string kDir = std::string(TAU2_TEST_DATA) + "/telecom";
+static const std::string kTelecomDir = std::string(TAU2_TEST_DATA) + "/telecom";
 
 TEST_CASE("telecom: every call of the script matches the official environment (agent DB and user DB)") {
   telecom::default_vpn_is_poor() = false;
-  auto env = telecom::load_environment(kDir);
-  tau2_test::check_tool_script(*env, kDir);
+  auto env = telecom::load_environment(kTelecomDir);
+  tau2_test::check_tool_script(*env, kTelecomDir);
 }
 
 TEST_CASE("telecom: agent and user tool schemas are the official OpenAI schemas") {
-  auto env = telecom::load_environment(kDir);
+  auto env = telecom::load_environment(kTelecomDir);
   const Json all = tau2_test::read_json(std::string(TAU2_TEST_DATA) + "/expected_tool_schemas.json");
   for (const auto& [key, ours] : {std::pair{"telecom", env->agent_tool_schemas()}, std::pair{"telecom_user", env->user_tool_schemas()}}) {
     const Json& expected = all[key];
@@ -37,7 +38,7 @@ TEST_CASE("telecom: the policy is assembled as the official get_environment does
 }
 
 TEST_CASE("telecom: unknown set-up functions fail as getattr does; bad env types are refused") {
-  auto env = telecom::load_environment(kDir);
+  auto env = telecom::load_environment(kTelecomDir);
   CHECK_THROWS_WITH(env->run_env_function("user", "fly_away", Json::object()), "'TelecomUserTools' object has no attribute 'fly_away'");
   CHECK_THROWS_WITH(env->run_env_function("nobody", "set_user_info", Json::object()), "Invalid environment type: nobody");
   // A tool method works as a set-up function too (tasks call disable_roaming this way).

@@ -16,6 +16,9 @@ using gemma4::eval::tau2::Environment;
 using gemma4::eval::tau2::Json;
 using gemma4::eval::tau2::ToolCall;
 
+// The self-written test data (tests/tau2/data).
+inline const std::string kData = TAU2_TEST_DATA;
+
 inline Json read_json(const std::string& path) {
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), "cannot open " << path);

@@ -121,6 +121,32 @@ def gpqa(official, case):
     return {"extracted": pred, "correct": pred == case["gold"]}
 
 
+def encode_matharena(answer):
+    """MathArena's answer as JSON, keeping the value class the C++ port must reproduce: None; an
+    int (or sympy Integer) as a number, or {"big_integer": digits} beyond int64; a Python float or
+    sympy Float as a number; a non-integer sympy Rational as {"rational": "p/q"}; an AnswerList
+    or Python list as {"list": [...]}; anything else (symbols, irrationals, complex, zoo) as
+    {"other": str(answer)}."""
+    import sympy
+    if answer is None:
+        return None
+    if isinstance(answer, bool):
+        return {"other": str(answer)}
+    if isinstance(answer, int) or isinstance(answer, sympy.Integer):
+        v = int(answer)
+        return v if -2**63 <= v < 2**63 else {"big_integer": str(v)}
+    if isinstance(answer, (float, sympy.Float)):
+        v = float(answer)
+        return v if v == v and abs(v) != float("inf") else {"other": str(answer)}
+    if isinstance(answer, sympy.Rational):
+        return {"rational": f"{answer.p}/{answer.q}"}
+    if hasattr(answer, "answers"):
+        return {"list": [encode_matharena(x) for x in answer.answers]}
+    if isinstance(answer, (list, tuple)):
+        return {"list": [encode_matharena(x) for x in answer]}
+    return {"other": str(answer)}
+
+
 def aime(official, case):
     sys.path.insert(0, official)
     parser = sys.modules.get("matharena.parser")
@@ -128,8 +154,8 @@ def aime(official, case):
         import matharena.parser as parser  # noqa: E402
     import sympy
     text, _ = split_thinking(case["response"])
-    # Record whether the answer went through sympy (sympify / parse_latex): the C++ port reports
-    # such answers as unevaluated expressions, and the parity test checks exactly that.
+    # Record whether the answer went through sympy (sympify / parse_latex): for these the parity
+    # test checks the port's value class (see encode_matharena) and verdict.
     used_sympy = []
     real_sympify, real_latex = sympy.sympify, parser.latex2sympy_fixed
 
@@ -150,16 +176,7 @@ def aime(official, case):
         sympy.sympify, parser.latex2sympy_fixed = real_sympify, real_latex
     gold, _ = parser.parse_answer(str(case["gold"]), list_answer=False)
     correct = bool(parser.check_answers(answer, gold))
-    if answer is None:
-        extracted = None
-    elif isinstance(answer, bool):
-        extracted = {"other": str(answer)}
-    elif isinstance(answer, int) or (hasattr(answer, "is_Integer") and answer.is_Integer):
-        extracted = int(answer)
-    elif isinstance(answer, float):
-        extracted = answer
-    else:
-        extracted = {"other": str(answer)}
+    extracted = encode_matharena(answer)
     out = {"extracted": extracted, "correct": correct}
     if used_sympy or (answer is not None and not isinstance(answer, (int, float)) and
                       not (hasattr(answer, "is_Integer") and answer.is_Integer) and
@@ -195,8 +212,11 @@ if __name__ == "__main__":
     ap.add_argument("--official", required=True)
     ap.add_argument("--cases", required=True, help="folder with <benchmark>_cases.jsonl")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--benchmarks", default=",".join(SCORERS), help="comma-separated subset")
     args = ap.parse_args()
     for bench, fn in SCORERS.items():
+        if bench not in args.benchmarks.split(","):
+            continue
         src = os.path.join(args.cases, f"{bench}_cases.jsonl")
         if not os.path.exists(src):
             continue

@@ -12,20 +12,28 @@
 //   replace_unicode -> the last `(boxed|fbox){...}` with balanced braces (the `regex` module's
 //   recursive pattern, as a depth scanner) -> remove_inner_boxed -> int() -> else
 //   parse_answer(): remove_invalid_characters, normalize_string, remove_outer_brackets and
-//   ParseList/ParsePrimitive for integers, floats and comma lists; of ParsePrimitive's sympy path,
-//   the integer-arithmetic corner (\frac{84}{2}, 2^{10}, 3 \cdot 14, 2(21), evaluated exactly);
-//   with no box, the last `\b\d+\b`. Not ported: the rest of the sympy path (symbols, roots,
-//   factorials, binomials, parse_latex) — such answers are reported as {"expression": "..."} and
-//   counted incorrect, which differs from MathArena only when sympy would have produced the gold
-//   integer; and the two hand-written lookup tables in parse_manual.py (fixes for specific past
-//   model outputs).
+//   ParseList/ParsePrimitive (int, float, and the sympy path in matharena_sympy.h: sympify of
+//   the rewritten LaTeX, else parse_latex + simplify; a LaTeX syntax error gives None); with no
+//   box (or None), the last `\b\d+\b`. check_answers compares numerically with 1e-10 tolerance.
+//   The parts of the sympy path not reproduced are listed in matharena_sympy.h; they are reported
+//   as {"expression": ..., "port_gap": ...} and counted incorrect.
+//
+// parse_manual.py is deliberately not applied. Its two tables map byte-exact strings to fixes:
+// manual_mapper keys are box contents and complete_mapper keys whole responses, each copied from
+// a past MathArena run of another model on another competition (matrix-environment renderings of
+// \frac{5\sqrt{3}}{2}..., an HMMT operator problem, GLM's <|begin_of_box|> markers). They are
+// consulted for every competition, but a Gemma 4 AIME 2026 answer equal to one of those strings
+// byte for byte is not a realistic event, and reproducing them would mean copying their text.
 #pragma once
 
 #include "gemma4_eval/benchmark.h"
 #include "gemma4_eval/dataset_io.h"
+#include "gemma4_eval/matharena_sympy.h"
 #include "gemma4_eval/python_text.h"
 
 #include <cmath>
+#include <complex>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <map>
@@ -54,15 +62,51 @@ inline std::string build_prompt(const std::string& problem) { return std::string
 
 // ---- values the parser produces -----------------------------------------------------------
 
-struct Expression { std::string text; };            // needs sympy: not evaluated here
+// A SymPy object or Python complex MathArena compares numerically (`numeric`), or one it cannot
+// (free symbols, zoo, lists: no `numeric`); `port_gap` names what this port does not evaluate.
+struct Expression {
+  std::string text;
+  std::optional<std::complex<long double>> numeric;
+  std::string port_gap;
+};
+// A non-integer sympy Rational: exact up to 127 bits, otherwise only its long double value.
+struct RationalValue {
+  sympy_path::i128 num, den;
+  std::optional<long double> approx;  // set when num/den are not known
+};
+// An integer beyond int64: exact up to 127 bits, otherwise only its long double value.
+struct BigInteger {
+  long double approx;
+  std::optional<sympy_path::i128> exact;
+};
+struct NoneValue {};                                  // ParsePrimitive returned None
 struct ValueList;
-using Value = std::variant<long long, double, Expression, std::shared_ptr<ValueList>>;
+using Value = std::variant<long long, double, Expression, std::shared_ptr<ValueList>, RationalValue, BigInteger, NoneValue>;
 struct ValueList { std::vector<Value> items; };
 
 inline nlohmann::json to_json(const Value& v) {
   if (auto* i = std::get_if<long long>(&v)) return *i;
   if (auto* d = std::get_if<double>(&v)) return *d;
-  if (auto* e = std::get_if<Expression>(&v)) return {{"expression", e->text}};
+  if (auto* r = std::get_if<RationalValue>(&v)) {
+    if (r->approx) {
+      char approx[64];
+      std::snprintf(approx, sizeof approx, "~%.18Le", *r->approx);
+      return {{"rational", std::string(approx)}};
+    }
+    return {{"rational", sympy_path::to_string(r->num) + "/" + sympy_path::to_string(r->den)}};
+  }
+  if (auto* b = std::get_if<BigInteger>(&v)) {
+    if (b->exact) return {{"big_integer", sympy_path::to_string(*b->exact)}};
+    char approx[64];
+    std::snprintf(approx, sizeof approx, "~%.18Le", b->approx);  // digits beyond 127 bits are not kept
+    return {{"big_integer", std::string(approx)}};
+  }
+  if (std::holds_alternative<NoneValue>(v)) return nullptr;
+  if (auto* e = std::get_if<Expression>(&v)) {
+    nlohmann::json out = {{"expression", e->text}};
+    if (!e->port_gap.empty()) out["port_gap"] = e->port_gap;
+    return out;
+  }
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& x : std::get<std::shared_ptr<ValueList>>(v)->items) arr.push_back(to_json(x));
   return {{"list", arr}};
@@ -346,193 +390,34 @@ inline bool has_digit(std::string_view s) {
   return false;
 }
 
-// ---- the arithmetic corner of ParsePrimitive's sympy path -----------------------------------
-// ParsePrimitive rewrites LaTeX (\frac{a}{b} -> (a)/(b), ^ -> **, \cdot and \times -> *,
-// {12} -> (12), digit( -> digit*( and )digit -> )*digit) and hands the result to sympy.sympify.
-// When the rewritten text is integer arithmetic (digits, + - * / **, parentheses), sympify's
-// value is the exact rational value, computed here. Anything else (symbols, decimals, roots,
-// juxtaposed numbers, which sympy sends on to parse_latex) stays an unevaluated Expression.
-
-__extension__ typedef __int128 i128;  // exact rationals without a bignum library
-
-struct Rational {
-  i128 num = 0, den = 1;
-};
-
-inline std::optional<Rational> make_rational(i128 n, i128 d) {
-  if (d == 0) return std::nullopt;  // sympy gives zoo/nan: not a number we compare
-  if (d < 0) n = -n, d = -d;
-  i128 a = n < 0 ? -n : n, b = d;
-  while (b != 0) {
-    const i128 t = a % b;
-    a = b;
-    b = t;
+// A value of ParsePrimitive's sympy path in the parser's value types.
+inline Value from_sympy_path(const sympy_path::Outcome& o, const std::string& text) {
+  using K = sympy_path::Outcome::Kind;
+  switch (o.kind) {
+    case K::none: return NoneValue{};
+    case K::integer:
+      if (!o.big && o.num <= std::numeric_limits<long long>::max() && o.num >= std::numeric_limits<long long>::min())
+        return static_cast<long long>(o.num);
+      if (o.big) return BigInteger{o.value, std::nullopt};
+      return BigInteger{static_cast<long double>(o.num), o.num};
+    case K::rational:
+      if (o.big) return RationalValue{0, 1, o.value};
+      return RationalValue{o.num, o.den, std::nullopt};
+    case K::floating: return static_cast<double>(o.value);
+    case K::other: return Expression{o.str.empty() ? text : o.str, o.numeric, {}};
+    case K::list: {
+      auto lst = std::make_shared<ValueList>();
+      for (const auto& item : o.items) lst->items.push_back(from_sympy_path(item, text));
+      return lst;
+    }
+    case K::gap: break;
   }
-  if (a > 1) n /= a, d /= a;
-  // Operands stay below 2^60, so a*d + b*c < 2^122 never overflows 128 bits.
-  constexpr i128 limit = static_cast<i128>(1) << 60;
-  if (n > limit || n < -limit || d > limit) return std::nullopt;
-  return Rational{n, d};
+  return Expression{text, std::nullopt, o.why};
 }
 
-class ArithmeticParser {
- public:
-  explicit ArithmeticParser(std::string_view s) : s_(s) {}
-  std::optional<Rational> parse() {
-    auto v = expr();
-    skip();
-    if (!v || pos_ != s_.size()) return std::nullopt;
-    return v;
-  }
-
- private:
-  void skip() { while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_; }
-  bool eat(std::string_view tok) {
-    skip();
-    if (s_.substr(pos_, tok.size()) != tok) return false;
-    if (tok == "*" && s_.substr(pos_, 2) == "**") return false;
-    pos_ += tok.size();
-    return true;
-  }
-  std::optional<Rational> expr() {
-    auto v = term();
-    while (v) {
-      if (eat("+")) { auto r = term(); if (!r) return std::nullopt; v = make_rational(v->num * r->den + r->num * v->den, v->den * r->den); }
-      else if (eat("-")) { auto r = term(); if (!r) return std::nullopt; v = make_rational(v->num * r->den - r->num * v->den, v->den * r->den); }
-      else break;
-    }
-    return v;
-  }
-  std::optional<Rational> term() {
-    auto v = unary();
-    while (v) {
-      if (eat("*")) { auto r = unary(); if (!r) return std::nullopt; v = make_rational(v->num * r->num, v->den * r->den); }
-      else if (eat("/")) { auto r = unary(); if (!r) return std::nullopt; v = make_rational(v->num * r->den, v->den * r->num); }
-      else break;
-    }
-    return v;
-  }
-  std::optional<Rational> unary() {
-    if (eat("-")) { auto v = unary(); if (!v) return std::nullopt; return Rational{-v->num, v->den}; }
-    if (eat("+")) return unary();
-    return power();
-  }
-  std::optional<Rational> power() {  // atom ** unary (right-associative, binds tighter than unary minus on the left)
-    auto base = atom();
-    if (!base || !eat("**")) return base;
-    auto e = unary();
-    if (!e || e->den != 1 || e->num > 400 || e->num < -400) return std::nullopt;
-    Rational r{1, 1};
-    for (i128 k = 0; k < (e->num < 0 ? -e->num : e->num); ++k) {
-      auto next = make_rational(r.num * base->num, r.den * base->den);
-      if (!next) return std::nullopt;
-      r = *next;
-    }
-    return e->num < 0 ? make_rational(r.den, r.num) : std::optional<Rational>(r);
-  }
-  std::optional<Rational> atom() {
-    skip();
-    if (eat("(")) {
-      auto v = expr();
-      if (!v || !eat(")")) return std::nullopt;
-      return v;
-    }
-    const std::size_t start = pos_;
-    i128 n = 0;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
-      n = n * 10 + (s_[pos_++] - '0');
-      if (n > (static_cast<i128>(1) << 60)) return std::nullopt;
-    }
-    if (pos_ == start) return std::nullopt;
-    if (pos_ < s_.size() && (s_[pos_] == '.' || s_[pos_] == '_' || s_[pos_] == 'e' || s_[pos_] == 'E')) return std::nullopt;
-    return Rational{n, 1};
-  }
-  std::string_view s_;
-  std::size_t pos_ = 0;
-};
-
-// re.sub(r"\\*(?:dfrac|tfrac|frac)\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", s) and friends,
-// restricted to what integer arithmetic can contain; returns nullopt when the text holds
-// anything this port does not evaluate.
-inline std::optional<Value> sympy_arithmetic(std::string s) {
-  for (char c : s)  // letters other than the LaTeX commands handled below mean symbols
-    if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
-  auto frac_pass = [](const std::string& in) {
-    std::string out;
-    std::size_t pos = 0;
-    while (true) {
-      std::size_t best = std::string::npos, name_len = 0;
-      for (std::string_view name : {"dfrac{", "tfrac{", "frac{"}) {
-        const std::size_t p = in.find(name, pos);
-        if (p != std::string::npos && p < best) best = p, name_len = name.size();
-      }
-      if (best == std::string::npos) break;
-      std::size_t start = best;
-      while (start > pos && in[start - 1] == '\\') --start;  // \\* before the name
-      const std::size_t a0 = best + name_len, a1 = in.find_first_of("{}", a0);
-      if (a1 == std::string::npos || in[a1] != '}' || a1 + 1 >= in.size() || in[a1 + 1] != '{') {
-        out.append(in, pos, best + 1 - pos);
-        pos = best + 1;
-        continue;
-      }
-      const std::size_t b0 = a1 + 2, b1 = in.find_first_of("{}", b0);
-      if (b1 == std::string::npos || in[b1] != '}') {
-        out.append(in, pos, best + 1 - pos);
-        pos = best + 1;
-        continue;
-      }
-      out.append(in, pos, start - pos);
-      out += "(" + in.substr(a0, a1 - a0) + ")/(" + in.substr(b0, b1 - b0) + ")";
-      pos = b1 + 1;
-    }
-    out.append(in, pos);
-    return out;
-  };
-  auto braces_to_parens = [](const std::string& in) {  // re.sub(r"\{(\d+)\}", r"(\1)", s)
-    std::string out;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-      if (in[i] == '{') {
-        std::size_t j = i + 1;
-        while (j < in.size() && in[j] >= '0' && in[j] <= '9') ++j;
-        if (j > i + 1 && j < in.size() && in[j] == '}') {
-          out += "(" + in.substr(i + 1, j - i - 1) + ")";
-          i = j;
-          continue;
-        }
-      }
-      out += in[i];
-    }
-    return out;
-  };
-  for (int round = 0; round < 2; ++round) {
-    for (int k = 0; k < 5; ++k) {
-      const std::string before = s;
-      if (round == 1) s = braces_to_parens(s);
-      s = frac_pass(s);
-      s = py::replace_all(s, "^", "**");
-      s = py::replace_all(py::replace_all(s, "\\cdot", "*"), "\\times", "*");
-      if (s == before) break;
-    }
-  }
-  // Implicit multiplication: digit( -> digit*(, )digit -> )*digit.
-  std::string t;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    t += s[i];
-    if (i + 1 < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && s[i + 1] == '(') t += '*';
-    if (i + 1 < s.size() && s[i] == ')' && std::isdigit(static_cast<unsigned char>(s[i + 1]))) t += '*';
-  }
-  for (char c : t)
-    if (!(std::isdigit(static_cast<unsigned char>(c)) || std::string_view("+-*/() \t").find(c) != std::string_view::npos))
-      return std::nullopt;
-  auto v = ArithmeticParser(t).parse();
-  if (!v) return std::nullopt;
-  if (v->den == 1 && v->num <= std::numeric_limits<long long>::max() && v->num >= std::numeric_limits<long long>::min())
-    return Value(static_cast<long long>(v->num));
-  return Value(Expression{"rational " + std::to_string(static_cast<long long>(v->num)) + "/" + std::to_string(static_cast<long long>(v->den))});
-}
-
-// ParsePrimitive.parse: str.isdigit() -> int; float() -> int if integral else float; otherwise
-// a sympy expression (not evaluated here).
+// ParsePrimitive.parse: str.isdigit() -> int; float() -> int if integral else float (float('nan')
+// fails int() with ValueError, which ParsePrimitive catches); otherwise the sympy path
+// (matharena_sympy.h), which may return None.
 inline Value parse_primitive(const std::string& s) {
   bool all_digits = !s.empty();
   for (std::size_t i = 0; i < s.size();) {
@@ -542,12 +427,11 @@ inline Value parse_primitive(const std::string& s) {
   }
   if (all_digits)
     if (auto v = python_int(s)) return *v;
-  if (auto f = python_float(s)) {
+  if (auto f = python_float(s); f && !std::isnan(*f)) {
     if (std::isfinite(*f) && std::floor(*f) == *f && std::fabs(*f) < 9.2e18) return static_cast<long long>(*f);
     return *f;
   }
-  if (auto v = sympy_arithmetic(s)) return *v;
-  return Expression{s};
+  return from_sympy_path(sympy_path::parse_expression(s), s);
 }
 
 inline std::string join_pieces(const std::vector<std::string>& pieces, std::size_t n, std::string_view delim) {
@@ -641,9 +525,16 @@ inline std::optional<Value> parse_answer(std::string s) {
   s = remove_outer_brackets(normalize_string(std::move(s)));
   auto output = parse_list("(" + s + ")");
   if (!output) return std::nullopt;
-  if (output->size() == 1) return (*output)[0];
+  std::vector<Value> items = std::move(*output);
+  if (items.size() == 1) {  // output = output[0]; a list then becomes an AnswerList as well
+    if (std::holds_alternative<NoneValue>(items[0])) return std::nullopt;
+    auto* inner = std::get_if<std::shared_ptr<ValueList>>(&items[0]);
+    if (!inner) return items[0];
+    const std::shared_ptr<ValueList> keep = *inner;  // items[0] is overwritten below
+    items = keep->items;
+  }
   auto lst = std::make_shared<ValueList>();
-  for (auto& v : *output)
+  for (auto& v : items)
     if (has_digit(value_str(v))) lst->items.push_back(v);
   return Value(lst);
 }
@@ -652,6 +543,9 @@ inline std::string value_str(const Value& v) {
   if (auto* i = std::get_if<long long>(&v)) return std::to_string(*i);
   if (auto* d = std::get_if<double>(&v)) return std::to_string(*d);
   if (auto* e = std::get_if<Expression>(&v)) return e->text;
+  if (auto* r = std::get_if<RationalValue>(&v)) return sympy_path::to_string(r->num) + "/" + sympy_path::to_string(r->den);
+  if (auto* b = std::get_if<BigInteger>(&v)) return std::to_string(static_cast<double>(b->approx));
+  if (std::holds_alternative<NoneValue>(v)) return "None";
   std::string out = "[";
   for (const auto& x : std::get<std::shared_ptr<ValueList>>(v)->items) out += value_str(x) + ",";
   return out + "]";
@@ -673,8 +567,10 @@ inline Extraction extract(std::string_view response, bool strict_parsing = false
     if (auto i = python_int(content)) return {Value(*i), "boxed_int"};
     std::optional<Value> parsed = parse_answer(content);
     if (parsed) {
-      if (auto* lst = std::get_if<std::shared_ptr<ValueList>>(&*parsed); lst && (*lst)->items.size() == 1)
-        parsed = (*lst)->items[0];
+      if (auto* lst = std::get_if<std::shared_ptr<ValueList>>(&*parsed); lst && (*lst)->items.size() == 1) {
+        const std::shared_ptr<ValueList> keep = *lst;  // `parsed` owns the list it is assigned from
+        parsed = keep->items[0];
+      }
       return {parsed, "boxed_parsed"};
     }
   }
@@ -705,20 +601,34 @@ inline Extraction extract(std::string_view response, bool strict_parsing = false
   return {std::nullopt, "none"};
 }
 
-// check_answers(model, gold) for an integer gold: lists never equal a number; numbers compare
-// with |a-b| < 1e-10 and |a-b|/max(|a|,|b|) < 1e-10 (both zero raises inside sympy and the
-// official code returns False).
+// check_answers(model, gold) for an integer gold (a Python int, which has no .equals): lists
+// never equal a number; anything else is compared numerically, err = abs(N(model - gold)),
+// correct when err < 1e-10 and err / max(abs(N(model)), abs(N(gold))) < 1e-10. Both zero
+// divides 0 by 0 and the official code returns False; an expression with free symbols makes the
+// comparison raise, also False.
 inline bool check_answer(const std::optional<Value>& v, long long gold) {
   if (!v) return false;
-  double a;
-  if (auto* i = std::get_if<long long>(&*v)) a = static_cast<double>(*i);
-  else if (auto* d = std::get_if<double>(&*v)) a = *d;
-  else return false;
-  const double b = static_cast<double>(gold);
-  const double err = std::fabs(a - b);
-  const double scale = std::max(std::fabs(a), std::fabs(b));
-  if (scale == 0.0) return false;
-  return err < 1e-10 && err / scale < 1e-10;
+  const long double g = static_cast<long double>(gold);
+  long double err, scale;
+  if (auto* i = std::get_if<long long>(&*v)) {
+    err = std::fabs(static_cast<long double>(*i) - g), scale = std::max(std::fabs(static_cast<long double>(*i)), std::fabs(g));
+  } else if (auto* d = std::get_if<double>(&*v)) {
+    err = std::fabs(static_cast<long double>(*d) - g), scale = std::max(std::fabs(static_cast<long double>(*d)), std::fabs(g));
+  } else if (auto* r = std::get_if<RationalValue>(&*v); r && r->approx) {
+    err = std::fabs(*r->approx - g), scale = std::max(std::fabs(*r->approx), std::fabs(g));
+  } else if (r) {
+    // |num/den - gold| exactly as far as 128 bits allow
+    const long double num = static_cast<long double>(r->num), den = static_cast<long double>(r->den);
+    err = std::fabs(num - g * den) / den, scale = std::max(std::fabs(num / den), std::fabs(g));
+  } else if (auto* b = std::get_if<BigInteger>(&*v)) {
+    err = std::fabs(b->approx - g), scale = std::max(std::fabs(b->approx), std::fabs(g));
+  } else if (auto* e = std::get_if<Expression>(&*v); e && e->numeric) {
+    err = std::abs(*e->numeric - std::complex<long double>(g, 0)), scale = std::max(std::abs(*e->numeric), std::fabs(g));
+  } else {
+    return false;
+  }
+  if (scale == 0.0L || !std::isfinite(err)) return false;
+  return err < 1e-10L && err / scale < 1e-10L;
 }
 
 inline AnswerScore score_answer(std::string_view answer, long long gold) {

@@ -1,4 +1,6 @@
-// Python string semantics, for porting the official (Python) answer scorers exactly.
+// Python string semantics, for porting the official (Python) answer scorers and benchmark
+// environments exactly: the scanners below, and the text Python prints (repr(), float repr,
+// round(x, 2), json.dumps, == on decoded JSON).
 //
 // The scorers use `re`, `regex` and `str` methods on Unicode strings: `\b`, `\w`, `\s`, `\d`,
 // str.strip(), str.split(), str.lower(), int(). Our responses are UTF-8 byte strings, so every
@@ -9,7 +11,13 @@
 
 #include "gemma4_eval/unicode_tables.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -194,6 +202,232 @@ inline bool starts_with(std::string_view s, std::string_view prefix) {
 }
 inline bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// ---- the text Python prints -------------------------------------------------------------------
+// For formatting, an invalid UTF-8 byte (decode_at passes it through as its byte value) stands
+// for U+FFFD, one per byte. Python would have rejected such text when decoding it, so this only
+// keeps garbage from crashing the formatters.
+inline std::uint32_t formatted_code_point(const CodePoint& cp) {
+  return cp.end - cp.begin == 1 && cp.value >= 0x80 ? 0xFFFD : cp.value;
+}
+
+// repr(float): the shortest digits that round-trip; positional notation when the decimal
+// exponent is in [-4, 16), otherwise d.ddde+XX (at least two exponent digits). NaN and the
+// infinities are spelled as json.dumps writes them.
+inline std::string float_repr(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  if (value == 0.0) return std::signbit(value) ? "-0.0" : "0.0";
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);  // [-]d[.ddd]e(+|-)XX
+  const bool negative = sci[0] == '-';
+  if (negative) sci.erase(0, 1);
+  const auto epos = sci.find('e');
+  const int exponent = std::atoi(sci.c_str() + epos + 1);
+  std::string digits;
+  for (char c : sci.substr(0, epos))
+    if (c != '.') digits += c;
+  std::string out;
+  if (exponent >= -4 && exponent < 16) {
+    const int point = exponent + 1;  // digits before the decimal point
+    if (point <= 0) {
+      out = "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    } else if (point >= static_cast<int>(digits.size())) {
+      out = digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0') + ".0";
+    } else {
+      out = digits.substr(0, static_cast<std::size_t>(point)) + "." + digits.substr(static_cast<std::size_t>(point));
+    }
+  } else {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char exp_buf[16];
+    std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
+    out += exp_buf;
+  }
+  return negative ? "-" + out : out;
+}
+
+// round(x, 2) for floats: correctly rounded to the nearest multiple of 0.01 of the exact binary
+// value (ties to even); glibc's printf rounds the same way.
+inline double round2(double value) {
+  if (!std::isfinite(value)) return value;
+  char buf[512];
+  std::snprintf(buf, sizeof(buf), "%.2f", value);
+  return std::strtod(buf, nullptr);
+}
+
+// repr(str): single quotes unless the text has a single quote and no double quote.
+inline std::string repr(std::string_view s) {
+  const bool has_single = s.find('\'') != std::string_view::npos;
+  const bool has_double = s.find('"') != std::string_view::npos;
+  const char quote = (has_single && !has_double) ? '"' : '\'';
+  std::string out(1, quote);
+  char buf[16];
+  for (std::size_t i = 0; i < s.size();) {
+    const CodePoint decoded = decode_at(s, i);
+    i = decoded.end;
+    const std::uint32_t cp = formatted_code_point(decoded);
+    if (cp == static_cast<unsigned char>(quote) || cp == '\\') {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) {
+      std::snprintf(buf, sizeof(buf), "\\x%02x", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      append_utf8(out, cp);
+    }
+  }
+  out += quote;
+  return out;
+}
+
+// repr(list_of_str), e.g. "['a', \"it's\"]".
+inline std::string repr(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    out += repr(items[i]);
+  }
+  return out + "]";
+}
+
+// json.dumps(s) with ensure_ascii=True: everything outside ' '..'~' is escaped, non-BMP code
+// points as surrogate pairs.
+inline void dump_string(std::string& out, std::string_view s) {
+  out += '"';
+  char buf[16];
+  for (std::size_t i = 0; i < s.size();) {
+    const CodePoint decoded = decode_at(s, i);
+    i = decoded.end;
+    const std::uint32_t cp = formatted_code_point(decoded);
+    switch (cp) {
+      case '"': out += "\\\""; continue;
+      case '\\': out += "\\\\"; continue;
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      default: break;
+    }
+    if (cp >= 0x20 && cp <= 0x7E) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x10000) {
+      std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      const std::uint32_t v = cp - 0x10000;
+      std::snprintf(buf, sizeof(buf), "\\u%04x\\u%04x", static_cast<unsigned>(0xD800 | (v >> 10)),
+                    static_cast<unsigned>(0xDC00 | (v & 0x3FF)));
+      out += buf;
+    }
+  }
+  out += '"';
+}
+
+// The JSON functions below take any nlohmann::basic_json (J): Python dicts keep insertion order,
+// so callers that print objects use nlohmann::ordered_json.
+template <class J>
+void dump_to(std::string& out, const J& value, bool sort_keys) {
+  using Type = typename J::value_t;
+  switch (value.type()) {
+    case Type::null: out += "null"; break;
+    case Type::boolean: out += value.template get<bool>() ? "true" : "false"; break;
+    case Type::number_integer: out += std::to_string(value.template get<std::int64_t>()); break;
+    case Type::number_unsigned: out += std::to_string(value.template get<std::uint64_t>()); break;
+    case Type::number_float: out += float_repr(value.template get<double>()); break;
+    case Type::string: dump_string(out, value.template get_ref<const std::string&>()); break;
+    case Type::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : value) {
+        if (!first) out += ", ";
+        first = false;
+        dump_to(out, item, sort_keys);
+      }
+      out += ']';
+      break;
+    }
+    case Type::object: {
+      std::vector<const std::string*> keys;
+      for (auto it = value.begin(); it != value.end(); ++it) keys.push_back(&it.key());
+      // Python sorts str keys by code point; UTF-8 byte order is the same order.
+      if (sort_keys) std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return *a < *b; });
+      out += '{';
+      bool first = true;
+      for (const std::string* key : keys) {
+        if (!first) out += ", ";
+        first = false;
+        dump_string(out, *key);
+        out += ": ";
+        dump_to(out, value.at(*key), sort_keys);
+      }
+      out += '}';
+      break;
+    }
+    default: throw std::runtime_error("py::dumps: unsupported JSON value (binary/discarded)");
+  }
+}
+
+// json.dumps(value, sort_keys=sort_keys) with the default separators (", " and ": ").
+template <class J>
+std::string dumps(const J& value, bool sort_keys = false) {
+  std::string out;
+  dump_to(out, value, sort_keys);
+  return out;
+}
+
+// Python's == on decoded JSON: 1 == 1.0 and True == 1 (bool is an int subclass); dict equality
+// ignores order.
+template <class J>
+bool equal(const J& a, const J& b) {
+  const bool a_num = a.is_number() || a.is_boolean();
+  const bool b_num = b.is_number() || b.is_boolean();
+  if (a_num && b_num) {
+    auto as_number = [](const J& v) -> long double {
+      if (v.is_boolean()) return v.template get<bool>() ? 1 : 0;
+      if (v.is_number_float()) return v.template get<double>();
+      if (v.is_number_unsigned()) return static_cast<long double>(v.template get<std::uint64_t>());
+      return static_cast<long double>(v.template get<std::int64_t>());
+    };
+    return as_number(a) == as_number(b);
+  }
+  if (a.type() != b.type()) return false;
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!equal(a[i], b[i])) return false;
+    return true;
+  }
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      auto jt = b.find(it.key());
+      if (jt == b.end() || !equal(*it, *jt)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
+// The name Python gives a decoded JSON value's type in error messages.
+template <class J>
+std::string type_name(const J& v) {
+  if (v.is_null()) return "NoneType";
+  if (v.is_boolean()) return "bool";
+  if (v.is_number_float()) return "float";
+  if (v.is_number()) return "int";
+  if (v.is_string()) return "str";
+  if (v.is_array()) return "list";
+  return "dict";
 }
 
 }  // namespace gemma4::eval::py

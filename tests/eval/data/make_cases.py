@@ -402,6 +402,99 @@ aime = [
     ("\\boxed{\\frac{84}{2}\\text{ units}}", 42),
     ("\\boxed{7 \\times 6 = 42}", 42),
 ]
+# Answers that reach ParsePrimitive's sympy path (sympify, then parse_latex): matharena_sympy.h.
+aime += [
+    # roots: perfect powers are exact integers, other radicals stay irrational
+    ("\\boxed{\\sqrt{1764}}", 42),
+    ("\\boxed{\\sqrt{2}\\cdot\\sqrt{8}}", 4),
+    ("\\boxed{\\sqrt{2}\\sqrt{8}}", 4),
+    ("\\boxed{\\sqrt[3]{74088}}", 42),
+    ("\\boxed{\\sqrt{2}}", 1),
+    ("\\boxed{2^{1/2}}", 1),
+    ("\\boxed{3\\sqrt{196}}", 42),
+    ("\\boxed{\\sqrt{-4}}", 2),
+    ("\\boxed{(-8)^{1/3}}", 2),
+    ("\\boxed{\\sqrt{\\sqrt{16}}}", 2),
+    ("\\boxed{\\sqrt 1764}", 42),
+    ("\\boxed{\\sqrt{2}+\\sqrt{2}}", 3),
+    ("\\boxed{2(1+\\sqrt{2})(\\sqrt{2}-1)}", 2),
+    ("\\boxed{\\sqrt{3}^{2}}", 3),
+    ("\\boxed{\\sqrt{12}\\cdot\\sqrt{147}}", 42),
+    # nested fractions
+    ("\\boxed{\\frac{\\frac{84}{2}}{1}}", 42),
+    ("\\boxed{\\dfrac{1}{\\frac{1}{42}}}", 42),
+    ("\\boxed{\\frac12 \\cdot 84}", 42),
+    ("\\boxed{\\frac{85}{2}}", 42),
+    ("\\boxed{\\frac{84}{}}", 42),
+    # factorials and binomials
+    ("\\boxed{\\binom{7}{3}+7}", 42),
+    ("\\boxed{\\frac{7!}{5!\\,2!}\\cdot 2}", 42),
+    ("\\boxed{3!\\cdot 7}", 42),
+    ("\\boxed{0!}", 1),
+    ("\\boxed{(3!)!}", 720),
+    ("\\boxed{5!!}", 15),
+    ("\\boxed{\\binom{50}{25}}", 999),
+    ("\\boxed{30!}", 999),
+    # percent, decimals, signs
+    ("\\boxed{50\\% \\text{ of } 84}", 42),
+    ("\\boxed{4.2\\times10^{1}}", 42),
+    ("\\boxed{0.5\\cdot 84}", 42),
+    ("\\boxed{42.0\\cdot 1}", 42),
+    ("\\boxed{0.5\\div 2 \\cdot 168}", 42),
+    ("\\boxed{1e3\\cdot 1}", 1000),
+    ("\\boxed{-0\\cdot 5}", 0),
+    ("\\boxed{-6 \\cdot -7}", 42),
+    # huge values
+    ("\\boxed{10^{30}}", 999),
+    ("\\boxed{2^{200}}", 999),
+    ("\\boxed{2^{100}-2^{100}+42}", 42),
+    ("\\boxed{42^{42}}", 42),
+    # implicit multiplication and juxtaposed digits
+    ("\\boxed{2(3)(7)}", 42),
+    ("\\boxed{6(7)}", 42),
+    ("\\boxed{(6)7}", 42),
+    ("\\boxed{1 000}", 1000),
+    ("\\boxed{4 2 \\cdot 1}", 42),
+    # symbols
+    ("\\boxed{x-x+42}", 42),
+    ("\\boxed{42x}", 42),
+    ("\\boxed{n^2}", 42),
+    ("\\boxed{\\pi - \\pi + 42}", 42),
+    ("\\boxed{2\\pi}", 6),
+    ("\\boxed{ab}", 42),
+    # malformed LaTeX
+    ("\\boxed{4+}", 4),
+    ("\\boxed{042\\cdot 1}", 42),
+    ("\\boxed{42_{10}}", 42),
+    ("\\boxed{2^}", 2),
+    ("\\boxed{\\frac{1}{0}\\cdot 0}", 0),
+    # unicode
+    ("\\boxed{\u221a1764}", 42),
+    ("\\boxed{6\u00d77}", 42),
+    ("\\boxed{42\u03c0}", 42),
+    ("\\boxed{\u22126\u00b7\u22127}", 42),
+    ("\\boxed{42\u00b0}", 42),
+    ("\\boxed{\u0664\u0662\\cdot 1}", 42),
+    # parse_latex stops where the rest no longer parses ([3] became (3) in normalize_string)
+    ("\\boxed{42\\div \\sqrt[3]{5}}", 42),
+    ("\\boxed{3\\div 12+\\sqrt[4]{8}\\div 27!}", 0),
+    ("\\boxed{6\\cdot 7 = 42 \\cdot}", 42),
+    # found by comparing random expressions against the official code
+    ("\\boxed{90!^0}", 1),
+    ("\\boxed{{10!}}", 42),
+    ("\\boxed{{2.5\\times \\dfrac{4}{0}}}", 42),
+    ("\\boxed{2^{-100}}", 0),
+    ("\\boxed{2^{-200}}", 0),
+    ("\\boxed{3i (3)}", 9),
+    ("\\boxed{\\binom{1/2}{2}}", 0),
+    ("\\boxed{\\binom{x}{1}}", 42),
+    ("\\boxed{7^1 2^{9}}", 42),
+    ("\\boxed{0^{\\sqrt{2}}}", 0),
+    ("\\boxed{2\\cdot{3\\times 7}}", 21),  # {..} became [..]: Integer * list repeats the list
+    ("\\boxed{-{6\\cdot 7}}", 42),  # -[42] is a TypeError: parse_latex reads -42
+    ("\\boxed{\\binom{\\frac{6}{0}}{-9}}", 0),
+    ("\\boxed{1^{0.5}\\cdot 42}", 42),
+]
 write("aime", [{"response": r, "gold": g} for r, g in aime])
 
 # ---------------------------------------------------------------- MMMU-Pro
