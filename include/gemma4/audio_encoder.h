@@ -35,13 +35,13 @@
 #include <string>
 #include <vector>
 
+#include "gemma4/clippable_linear.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
 #include "gemma4/ops.h"
 #include "gemma4/tensor.h"
 #include "gemma4/trace.h"
-#include "gemma4/vision_tower.h"  // ClippableLinear
 #include "gemma4/weight_source.h"
 #include "gemma4/weights.h"
 
@@ -146,16 +146,7 @@ struct AudioModel {
     const int64_t F = c.input_feature_size;
     const detail::Binder b(src, "model.audio_tower.");
     auto clippable = [&](const std::string& p, std::vector<int64_t> shape) {
-      ClippableLinear l;
-      l.weight = b.matrix(p + ".linear.weight", std::move(shape));
-      l.clipped = c.use_clipped_linears;
-      if (l.clipped) {
-        l.input_min = b.vector(p + ".input_min", {}).f32()[0];
-        l.input_max = b.vector(p + ".input_max", {}).f32()[0];
-        l.output_min = b.vector(p + ".output_min", {}).f32()[0];
-        l.output_max = b.vector(p + ".output_max", {}).f32()[0];
-      }
-      return l;
+      return bind_clippable_linear(b, p, std::move(shape), c.use_clipped_linears);
     };
     AudioWeights& w = m.weights;
     const std::string s = "subsample_conv_projection.";

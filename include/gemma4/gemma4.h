@@ -13,6 +13,7 @@
 #include "gemma4/audio_encoder.h"
 #include "gemma4/audio_features.h"
 #include "gemma4/audio_file.h"
+#include "gemma4/clippable_linear.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/image_processor.h"  // compiles stb_image where GEMMA4_IMPLEMENTATION is defined

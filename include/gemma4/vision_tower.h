@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "gemma4/clippable_linear.h"
 #include "gemma4/config.h"
 #include "gemma4/error.h"
 #include "gemma4/kernels.h"
@@ -86,31 +87,6 @@ inline VisionConfig parse_vision_config(const nlohmann::json& j, const std::stri
   return c;
 }
 
-// Gemma4ClippableLinear: clamp(linear(clamp(x, in_min, in_max)), out_min, out_max); the bounds
-// are ±inf (no clamp) unless the config enables clipped linears.
-struct ClippableLinear {
-  Weight weight;
-  float input_min = -std::numeric_limits<float>::infinity(), input_max = std::numeric_limits<float>::infinity();
-  float output_min = -std::numeric_limits<float>::infinity(), output_max = std::numeric_limits<float>::infinity();
-  bool clipped = false;
-
-  // y[rows, out] from x[rows, in]; `scratch` holds the clamped input.
-  void apply(const Kernels& k, const float* x, size_t rows, float* y, std::vector<float>& scratch) const {
-    const float* in = x;
-    const size_t n_in = rows * size_t(weight.cols());
-    if (clipped) {
-      scratch.resize(n_in);
-      for (size_t i = 0; i < n_in; ++i) scratch[i] = std::min(std::max(x[i], input_min), input_max);
-      in = scratch.data();
-    }
-    ops::matmul(k, in, rows, weight, y);
-    if (clipped) {
-      const size_t n_out = rows * size_t(weight.rows());
-      for (size_t i = 0; i < n_out; ++i) y[i] = std::min(std::max(y[i], output_min), output_max);
-    }
-  }
-};
-
 struct VisionLayerWeights {
   Weight input_layernorm, post_attention_layernorm, pre_feedforward_layernorm, post_feedforward_layernorm;
   ClippableLinear q_proj, k_proj, v_proj, o_proj;
@@ -143,16 +119,7 @@ struct VisionModel {
     const int64_t Hq = c.num_attention_heads, Hkv = c.num_key_value_heads;
     const detail::Binder b(src, "model.vision_tower.");
     auto clippable = [&](const std::string& p, std::vector<int64_t> shape) {
-      ClippableLinear l;
-      l.weight = b.matrix(p + ".linear.weight", std::move(shape));
-      l.clipped = c.use_clipped_linears;
-      if (l.clipped) {
-        l.input_min = b.vector(p + ".input_min", {}).f32()[0];
-        l.input_max = b.vector(p + ".input_max", {}).f32()[0];
-        l.output_min = b.vector(p + ".output_min", {}).f32()[0];
-        l.output_max = b.vector(p + ".output_max", {}).f32()[0];
-      }
-      return l;
+      return bind_clippable_linear(b, p, std::move(shape), c.use_clipped_linears);
     };
     VisionWeights& w = m.weights;
     w.input_proj = b.matrix("patch_embedder.input_proj.weight", {Hv, 3 * int64_t(c.patch_size) * c.patch_size});
