@@ -9,6 +9,7 @@
 
 #include "gemma4/gemma4.h"
 #include "gemma4/golden.h"
+#include "golden_cases.h"
 #include "test_util.h"
 
 using namespace gemma4;
@@ -30,48 +31,24 @@ double nmse(const std::vector<float>& x, const std::vector<float>& ref) {
   return num / den;
 }
 
-// Runs every case of the bundle whose name contains `filter`; a missing bundle or case file skips.
-void check_golden_cases(const std::string& filter) {
-  const std::string dir = bundle_dir();
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "manifest.json")) {
-    MESSAGE("SKIP: no golden bundle at " << dir << " (set GEMMA4_BUNDLE to point at one)");
-    return;
-  }
-  golden::Bundle bundle(dir);
-  int ran = 0;
-  for (const std::string& name : bundle.case_names()) {
-    if (name.find(filter) == std::string::npos) continue;
-    const std::string kind = bundle.case_entry(name).value("kind", "");
-    if (kind.rfind("text-", 0) != 0) continue;
-    bundle.release_models();
-    const golden::CaseResult r = golden::run_case(bundle, name, hwy());
-    if (r.status == golden::CaseResult::kSkip) {
-      MESSAGE("SKIP " << name << ": " << r.note);
-      continue;
-    }
-    ++ran;
-    // Layer by layer: name the first tensor that fails.
-    for (const auto& t : r.tensors) {
-      INFO(name << " / " << t.name << ": NMSE " << t.nmse << " cosine " << t.cosine << " " << t.note);
-      CHECK(t.pass);
-      if (!t.pass) break;
-    }
-    MESSAGE(name << ": " << r.tensors.size() << " tensors, max NMSE " << r.max_nmse() << ", " << r.seconds << " s");
-  }
-  if (ran == 0) MESSAGE("SKIP: no text case matching \"" << filter << "\" in " << dir);
+// Every text case of the bundle whose name contains `filter`; a missing bundle or case file skips.
+void check_text_cases(const std::string& filter) {
+  const int ran = check_golden_cases([](const std::string& kind) { return kind.rfind("text-", 0) == 0; }, filter,
+                                     hwy(), OnSkippedCase::kNote);
+  if (ran == 0) MESSAGE("SKIP: no text case matching \"" << filter << "\" in " << bundle_dir());
 }
 
 }  // namespace
 
 TEST_SUITE("golden-tiny") {
 TEST_CASE("every tiny text case of the golden bundle, every listed tensor at the manifest tolerance") {
-  check_golden_cases("-tiny-");
+  check_text_cases("-tiny-");
 }
 }
 
 TEST_SUITE("golden-realwidth") {
 TEST_CASE("every real-width text case of the golden bundle (weights regenerated from the manifest)") {
-  check_golden_cases("-realwidth-");
+  check_text_cases("-realwidth-");
 }
 }
 

@@ -9,6 +9,7 @@
 
 #include "gemma4/gemma4.h"
 #include "gemma4/golden.h"
+#include "golden_cases.h"
 #include "test_util.h"
 
 #pragma GCC diagnostic push
@@ -51,32 +52,10 @@ std::vector<uint8_t> encode(const Image& img, bool jpeg) {
   return out;
 }
 
-// Runs the named cases of the bundle (all of one kind) and checks every tensor.
+// The bundle's cases of one kind whose name contains `filter`, every tensor checked.
 void check_cases(const std::string& kind, const std::string& filter) {
-  const std::string dir = bundle_dir();
-  if (!std::filesystem::exists(std::filesystem::path(dir) / "manifest.json")) {
-    MESSAGE("SKIP: no golden bundle at " << dir);
-    return;
-  }
-  golden::Bundle bundle(dir);
-  int ran = 0;
-  for (const std::string& name : bundle.case_names()) {
-    if (bundle.case_entry(name).value("kind", "") != kind || name.find(filter) == std::string::npos) continue;
-    bundle.release_models();
-    const golden::CaseResult r = golden::run_case(bundle, name, hwy());
-    if (r.status == golden::CaseResult::kSkip) {
-      MESSAGE("SKIP " << name << ": " << r.note);
-      continue;
-    }
-    ++ran;
-    for (const auto& t : r.tensors) {
-      INFO(name << " / " << t.name << ": NMSE " << t.nmse << " cosine " << t.cosine << " " << t.note);
-      CHECK(t.pass);
-      if (!t.pass) break;
-    }
-    MESSAGE(name << ": " << r.tensors.size() << " tensors, max NMSE " << r.max_nmse() << ", " << r.seconds << " s");
-  }
-  CHECK_MESSAGE(ran > 0, "no " << kind << " case matching \"" << filter << "\" ran");
+  const int ran = check_golden_cases([&](const std::string& k) { return k == kind; }, filter, hwy(), OnSkippedCase::kNote);
+  if (ran >= 0) CHECK_MESSAGE(ran > 0, "no " << kind << " case matching \"" << filter << "\" ran");
 }
 
 }  // namespace
