@@ -13,10 +13,10 @@
 #include "gemma4_eval/runner.h"
 #include "gemma4_eval/thinking.h"
 
+#include "common/cli_process.h"
 #include "common/fake_openai_server.h"
 
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +30,6 @@
 namespace ge = gemma4::eval;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-extern char** environ;
 
 namespace {
 
@@ -595,38 +593,9 @@ TEST_CASE("backend: non-retryable HTTP errors fail fast; exhausted retries becom
 
 // ---------------------------------------------------------------------------------------------
 // The real CLI process, killed with SIGKILL mid-run, then resumed.
-namespace {
-
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  REQUIRE(rc == 0);
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-}
-
-std::size_t count_lines(const fs::path& p) {
-  std::ifstream in(p);
-  std::size_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) n += !line.empty();
-  return n;
-}
-
-}  // namespace
+using gemma4::test::count_nonempty_lines;
+using gemma4::test::spawn_process;
+using gemma4::test::wait_process;
 
 TEST_CASE("resume: a gemma4-eval run killed with SIGKILL loses and duplicates nothing") {
   ge::mmlu_pro::MmluPro bench({kExamples + "/mmlu_pro/examples", 5, ge::mmlu_pro::PromptStyle::api});
@@ -648,20 +617,20 @@ TEST_CASE("resume: a gemma4-eval run killed with SIGKILL loses and duplicates no
   const fs::path log = dir / "log.txt";
   const std::size_t total = bench.items().size() * samples;
 
-  pid_t pid = spawn(args, log);
+  pid_t pid = spawn_process(args, log);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_lines(dir / "samples.jsonl") < total / 4 && std::chrono::steady_clock::now() < deadline)
+  while (count_nonempty_lines(dir / "samples.jsonl") < total / 4 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(pid, SIGKILL);
-  CHECK(wait_exit(pid) == -SIGKILL);
-  const std::size_t after_kill = count_lines(dir / "samples.jsonl");
+  CHECK(wait_process(pid) == -SIGKILL);
+  const std::size_t after_kill = count_nonempty_lines(dir / "samples.jsonl");
   CHECK(after_kill >= total / 4);
   CHECK(after_kill < total);
   // Make the kill land mid-line as well: a torn record at the end of the file.
   { std::ofstream(dir / "samples.jsonl", std::ios::app) << R"({"benchmark":"mmlu_pro","item":"10)"; }
 
-  pid = spawn(args, log);
-  CHECK(wait_exit(pid) == 0);
+  pid = spawn_process(args, log);
+  CHECK(wait_process(pid) == 0);
   const std::string output = ge::read_file_bytes(log.string());
   CHECK(output.find("skipped 1 torn line") != std::string::npos);
 
@@ -694,10 +663,10 @@ TEST_CASE("gemma4-eval score writes one line per input line, in order") {
     f << R"({"id": "a", "response": "<|channel>thought\nAnswer: B<channel|>Answer: C", "gold": "C"})" << "\n";
     f << R"({"id": 2, "response": "nothing", "gold": "A"})" << "\n";
   }
-  const pid_t pid = spawn({GEMMA4_EVAL_BINARY, "score", "--benchmark", "gpqa", "--responses", (dir / "in.jsonl").string(),
+  const pid_t pid = spawn_process({GEMMA4_EVAL_BINARY, "score", "--benchmark", "gpqa", "--responses", (dir / "in.jsonl").string(),
                            "--output", (dir / "out.jsonl").string()},
                           dir / "log.txt");
-  CHECK(wait_exit(pid) == 0);
+  CHECK(wait_process(pid) == 0);
   const auto out = read_lines(dir / "out.jsonl");
   REQUIRE(out.size() == 2);
   CHECK(out[0] == json{{"id", "a"}, {"extracted", "C"}, {"correct", true}});
